@@ -1,1 +1,30 @@
-//! samplemix
+//! # samplemix
+//!
+//! Sample-wise pre-training data mixing. samplemix keeps a growing pool of documents in an
+//! embedded store, scores every sample for quality and diversity, and draws training mixes to a
+//! token budget from those scores (see `ARCHITECTURE.md` for the pipeline).
+//!
+//! The pipeline, one module per stage:
+//! [`ingest`] → [`store`] / [`index`] (kept consistent by [`pool`]) → score → topics →
+//! weight → draw → export/report.
+//!
+//! ```no_run
+//! use samplemix::{ingest, pool::Pool, index::QuerySpec};
+//! # fn main() -> samplemix::Result<()> {
+//! let mut pool = Pool::open_writer("my-store".as_ref())?;
+//! let inputs = [ingest::Input::parse("crawl.jsonl.zst")];
+//! let report = ingest::append(&mut pool, &inputs, &Default::default(), &())?;
+//! println!("added {} samples, skipped {} duplicates", report.added, report.duplicates);
+//! let hits = pool.query(&QuerySpec { text: Some("\"data mixing\"".into()), limit: 5, ..Default::default() }, false)?;
+//! pool.close()?;
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod index;
+pub mod ingest;
+pub mod pool;
+pub mod store;
+
+pub use error::{Error, Result};

@@ -1,1 +1,7 @@
-fn main() {}
+//! The `samplemix` binary: parses the command line and hands it to [`cli`].
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

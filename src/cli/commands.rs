@@ -1,0 +1,268 @@
+//! One function per command: resolve the arguments, call the library, print the outcome (one
+//! JSON object with `--json`, readable text otherwise).
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use samplemix::index::{QuerySpec, SortBy};
+use samplemix::ingest::{self, AppendOptions, FieldNames, Input};
+use samplemix::pool::Pool;
+
+use super::progress::AppendProgress;
+use super::{AppendArgs, Cli, Command, QueryArgs, SortArg};
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Append(args) => append(&cli.store, args),
+        Command::Stats(json) => stats(&cli.store, json.json),
+        Command::Get { id, json } => get(&cli.store, &id, json.json),
+        Command::Query(args) => query(&cli.store, args),
+    }
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn rejects_path(store: &Path, arg: Option<&Path>) -> PathBuf {
+    if let Some(arg) = arg {
+        return arg.to_path_buf();
+    }
+    let mut name = store
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "samplemix-store".into());
+    name.push(".rejects.jsonl");
+    store.with_file_name(name)
+}
+
+fn append(store: &Path, args: AppendArgs) -> Result<ExitCode> {
+    let opts = AppendOptions {
+        fields: FieldNames {
+            text: args.text_field,
+            id: args.id_field,
+            source: args.source_field,
+            ..FieldNames::default()
+        },
+        source: args.source,
+        strict: args.strict,
+        max_line_bytes: args.max_line_bytes,
+        chunk_lines: args.chunk_lines.max(1),
+        ..AppendOptions::default()
+    };
+    let rejects = match &args.rejects {
+        None => None,
+        Some(arg) => {
+            let path = rejects_path(store, arg.as_deref());
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .with_context(|| format!("cannot open rejects file {}", path.display()))?;
+            Some((path, file))
+        }
+    };
+    let rejects_file = rejects.as_ref().map(|(p, _)| p.clone());
+    let inputs: Vec<Input> = args.files.iter().map(|f| Input::parse(f)).collect();
+    let mut pool = Pool::open_writer(store)?;
+    let opened = pool.open_report();
+    if opened.indexed_on_open > 0 || opened.index_rebuilt {
+        eprintln!(
+            "samplemix: indexed {} samples the index lacked{}",
+            opened.indexed_on_open,
+            if opened.index_rebuilt {
+                " (index rebuilt)"
+            } else {
+                ""
+            }
+        );
+    }
+    let progress = AppendProgress::new(rejects);
+    let report = ingest::append(&mut pool, &inputs, &opts, &progress)?;
+    pool.close()?;
+    let failed = report.failed_files();
+    if args.json.json {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            report: &'a ingest::AppendReport,
+            rejects_file: Option<String>,
+        }
+        print_json(&Out {
+            report: &report,
+            rejects_file: rejects_file.map(|p| p.display().to_string()),
+        })?;
+    } else {
+        let mb = report.input_bytes as f64 / 1e6;
+        println!(
+            "added {} samples ({} tokens est.), skipped {} exact duplicates, rejected {} records; \
+             read {:.1} MB from {} input(s) in {:.1} s; the pool has {} samples",
+            report.added,
+            report.tokens_added,
+            report.duplicates,
+            report.rejected,
+            mb,
+            report.files.len(),
+            report.seconds,
+            report.pool_samples
+        );
+        if let Some(p) = rejects_file.filter(|_| report.rejected > 0) {
+            println!("rejected records written to {}", p.display());
+        }
+    }
+    Ok(if failed > 0 {
+        eprintln!("samplemix: {failed} input(s) could not be read to the end (see above)");
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn stats(store: &Path, json: bool) -> Result<ExitCode> {
+    let pool = Pool::open_reader(store)?;
+    let s = pool.stats()?;
+    if json {
+        print_json(&s)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "store           {} (format {})",
+        s.store, s.format_version
+    )?;
+    writeln!(
+        out,
+        "samples         {} ({} tokens, {} estimated; {:.1} MB of text)",
+        s.samples,
+        s.tokens,
+        if s.tokens_estimated == s.samples {
+            "all"
+        } else {
+            "some"
+        },
+        s.bytes as f64 / 1e6
+    )?;
+    writeln!(out, "duplicates      {} skipped", s.duplicates_skipped)?;
+    writeln!(out, "rejected        {} records", s.rejected)?;
+    writeln!(out, "appends         {}", s.appends)?;
+    writeln!(out, "scored          {} of {}", s.scored, s.samples)?;
+    writeln!(
+        out,
+        "topics          {}",
+        s.topics.as_deref().unwrap_or("not computed")
+    )?;
+    writeln!(
+        out,
+        "index           {} docs{}",
+        s.index.docs,
+        if s.index.behind_by > 0 {
+            format!(
+                ", {} behind the store (a writer catches up on open)",
+                s.index.behind_by
+            )
+        } else {
+            String::new()
+        }
+    )?;
+    writeln!(out, "size on disk    {:.1} MB", s.size_on_disk as f64 / 1e6)?;
+    writeln!(out, "sources ({}):", s.sources.len())?;
+    writeln!(
+        out,
+        "  {:<20} {:>10} {:>12} {:>7}",
+        "name", "samples", "tokens", "share"
+    )?;
+    for src in &s.sources {
+        writeln!(
+            out,
+            "  {:<20} {:>10} {:>12} {:>6.1}%",
+            src.name,
+            src.samples,
+            src.tokens,
+            src.token_share * 100.0
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn get(store: &Path, id: &str, json: bool) -> Result<ExitCode> {
+    let pool = Pool::open_reader(store)?;
+    let v = pool.get(id)?;
+    if json {
+        print_json(&v)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = std::io::stdout().lock();
+    let opt = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.4}"));
+    writeln!(out, "id         {}", v.id)?;
+    writeln!(out, "source     {}", v.source)?;
+    writeln!(
+        out,
+        "tokens     {}{}",
+        v.tokens,
+        if v.tokens_estimated {
+            " (estimate)"
+        } else {
+            ""
+        }
+    )?;
+    writeln!(out, "origin     {}", v.origin)?;
+    writeln!(out, "quality    {}", opt(v.quality))?;
+    writeln!(out, "mean nll   {}", opt(v.mean_nll))?;
+    writeln!(out, "diversity  {}", opt(v.diversity))?;
+    writeln!(
+        out,
+        "topic      {}",
+        v.topic.map_or("-".to_string(), |t| t.to_string())
+    )?;
+    if let Some(m) = &v.metadata {
+        writeln!(out, "metadata   {m}")?;
+    }
+    writeln!(out, "\n{}", v.text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn query(store: &Path, args: QueryArgs) -> Result<ExitCode> {
+    for (name, v) in [
+        ("--min-quality", args.min_quality),
+        ("--max-quality", args.max_quality),
+        ("--min-diversity", args.min_diversity),
+    ] {
+        if let Some(v) = v {
+            anyhow::ensure!((0.0..=1.0).contains(&v), "{name} {v} is outside 0 to 1");
+        }
+    }
+    let spec = QuerySpec {
+        text: args.query,
+        source: args.source,
+        topic: args.topic,
+        min_quality: args.min_quality,
+        max_quality: args.max_quality,
+        mean_nll_bounds: None,
+        min_diversity: args.min_diversity,
+        sort: match args.sort {
+            SortArg::Relevance => SortBy::Relevance,
+            SortArg::Quality => SortBy::Quality,
+            SortArg::Diversity => SortBy::Diversity,
+        },
+        limit: args.limit,
+    };
+    let pool = Pool::open_reader(store)?;
+    let result = pool.query(&spec, args.full)?;
+    if args.json.json {
+        print_json(&result)?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        for hit in &result.hits {
+            serde_json::to_writer(&mut out, hit)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

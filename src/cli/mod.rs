@@ -1,0 +1,156 @@
+//! The command line: clap arguments, resolved into library calls, and the exit-code contract of
+//! `../shared/design/cli.md` (0 success, 1 user error with a one-line reason, 2 usage error).
+//! Only this module knows clap, anyhow and the terminal.
+
+mod commands;
+mod progress;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Sample-wise pre-training data mixing over an embedded, incremental pool.
+#[derive(Parser, Debug)]
+#[command(name = "samplemix", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The store folder.
+    #[arg(
+        long,
+        global = true,
+        env = "SAMPLEMIX_STORE",
+        default_value = "samplemix-store"
+    )]
+    pub store: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Add documents from JSONL files (.jsonl, .jsonl.gz, .jsonl.zst; - for stdin).
+    Append(AppendArgs),
+    /// Summarise the pool.
+    Stats(JsonFlag),
+    /// Show one sample with all its stored fields and scores.
+    Get {
+        /// The sample id.
+        id: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Search the pool; prints JSONL (one hit a line).
+    Query(QueryArgs),
+}
+
+/// `--json`.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct JsonFlag {
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `samplemix append`.
+#[derive(clap::Args, Debug)]
+pub struct AppendArgs {
+    /// Input files; - reads stdin.
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Field holding the text.
+    #[arg(long, default_value = "text")]
+    pub text_field: String,
+    /// Field holding the id (samples without one get a hash of their text).
+    #[arg(long, default_value = "id")]
+    pub id_field: String,
+    /// Field holding the source (domain).
+    #[arg(long, default_value = "source")]
+    pub source_field: String,
+    /// Source for records without one (default: the file name up to its first dot).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Stop at the first bad record, adding nothing from its file.
+    #[arg(long)]
+    pub strict: bool,
+    /// Longest accepted line in bytes; longer lines are rejected.
+    #[arg(long, default_value_t = 8 << 20)]
+    pub max_line_bytes: usize,
+    /// Write rejected records as JSONL to this file (appending); without a value, to
+    /// STORE.rejects.jsonl beside the store.
+    #[arg(long, value_name = "FILE")]
+    #[allow(clippy::option_option)]
+    pub rejects: Option<Option<PathBuf>>,
+    /// Lines per parallel parse and store batch (tuning and tests).
+    #[arg(long, hide = true, default_value_t = 4096)]
+    pub chunk_lines: usize,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+/// Sort orders of `query`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortArg {
+    /// BM25 relevance to the query text.
+    Relevance,
+    /// Quality, highest first.
+    Quality,
+    /// Diversity, highest first.
+    Diversity,
+}
+
+/// `samplemix query`.
+#[derive(clap::Args, Debug)]
+pub struct QueryArgs {
+    /// A query over the text: words (all must match), "phrases", a OR b, -excluded.
+    pub query: Option<String>,
+    /// Only this source.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Only this topic.
+    #[arg(long)]
+    pub topic: Option<u64>,
+    /// Quality at least this (0 to 1).
+    #[arg(long)]
+    pub min_quality: Option<f64>,
+    /// Quality at most this (0 to 1).
+    #[arg(long)]
+    pub max_quality: Option<f64>,
+    /// Diversity at least this (0 to 1).
+    #[arg(long)]
+    pub min_diversity: Option<f64>,
+    /// Result order.
+    #[arg(long, value_enum, default_value = "relevance")]
+    pub sort: SortArg,
+    /// How many hits.
+    #[arg(long, default_value_t = 10)]
+    pub limit: usize,
+    /// Print whole texts instead of snippets.
+    #[arg(long)]
+    pub full: bool,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+/// Runs the command line and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            let _ = writeln!(std::io::stderr(), "samplemix: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,112 @@
+//! Library errors: one enum for every stage, each variant saying what went wrong, where, and,
+//! when the user can act on it, what to do.
+
+use std::path::PathBuf;
+
+/// Result type of the samplemix library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Errors of the samplemix library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or folder could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The store folder does not exist (read commands never create one).
+    #[error("no store at {}: run `samplemix append` to create one, or pass --store", path.display())]
+    NoStore {
+        /// The store folder.
+        path: PathBuf,
+    },
+    /// Another process holds the store's writer lock.
+    #[error(
+        "store {} is locked by another writer (lock file {}{holder}); wait for it to finish. \
+         Read commands (stats, get, query) work meanwhile",
+        path.display(),
+        lock.display()
+    )]
+    Locked {
+        /// The store folder.
+        path: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+        /// Who holds it, as written in the lock file (", held by pid N"), or empty.
+        holder: String,
+    },
+    /// The store was written by a samplemix with a format this one cannot read.
+    #[error(
+        "store {} has format version {found}; this samplemix {crate_version} reads versions \
+         {oldest} to {current}. {hint}",
+        path.display(),
+        crate_version = env!("CARGO_PKG_VERSION")
+    )]
+    IncompatibleFormat {
+        /// The store folder.
+        path: PathBuf,
+        /// The version the store declares.
+        found: u32,
+        /// Oldest version this build reads.
+        oldest: u32,
+        /// The version this build writes.
+        current: u32,
+        /// What to do about it.
+        hint: &'static str,
+    },
+    /// RocksDB reported an error.
+    #[error("store {}: {message}", path.display())]
+    Db {
+        /// The store folder.
+        path: PathBuf,
+        /// RocksDB's message.
+        message: String,
+    },
+    /// A stored value could not be decoded.
+    #[error("store {}: corrupt value in table {table} at key {key}: {reason}", path.display())]
+    Corrupt {
+        /// The store folder.
+        path: PathBuf,
+        /// The column family.
+        table: &'static str,
+        /// The key, printed as hex.
+        key: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The tantivy index reported an error.
+    #[error("index {}: {message}", path.display())]
+    Index {
+        /// The index folder.
+        path: PathBuf,
+        /// tantivy's message.
+        message: String,
+    },
+    /// A query string could not be parsed.
+    #[error("invalid query {query:?}: {reason}")]
+    Query {
+        /// The query as given.
+        query: String,
+        /// The parser's reason.
+        reason: String,
+    },
+    /// No sample has this id.
+    #[error("no sample with id {0:?} in the store")]
+    NotFound(String),
+    /// A user-supplied value is invalid (a flag, a file given as input).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,614 @@
+//! The pool: the store and its index opened together, kept consistent, and the read side
+//! (`stats`, `get`, `query`) built on both.
+//!
+//! Invariant: the store is the source of truth. A writer that opens the pool first brings the
+//! index up to the store: samples from the index watermark on are indexed, samples marked for
+//! re-indexing are replaced, and an index that is ahead of the store or unreadable is rebuilt.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::index::{IndexEntry, IndexScores, PoolIndex, QuerySpec};
+use crate::store::{
+    DocRecord, NllQuantiles, PoolCounters, SampleRow, ScorerState, SourceInfo, Store,
+    FORMAT_VERSION, NLL_QUANTILES_KEY, SCORER_KEY,
+};
+
+/// What opening the pool had to repair.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct OpenReport {
+    /// Samples indexed on open because the index was behind the store (after a crash).
+    pub indexed_on_open: u64,
+    /// Samples whose index document was replaced on open.
+    pub reindexed_on_open: u64,
+    /// Whether the index was discarded and rebuilt from the store.
+    pub index_rebuilt: bool,
+}
+
+/// An open pool.
+pub struct Pool {
+    pub(crate) store: Store,
+    pub(crate) index: Option<PoolIndex>,
+    pub(crate) counters: PoolCounters,
+    pub(crate) sources: BTreeMap<String, SourceInfo>,
+    open_report: OpenReport,
+}
+
+impl Pool {
+    /// Opens (or creates) the pool at `path` as its single writer, bringing the index up to date.
+    pub fn open_writer(path: &Path) -> Result<Pool> {
+        let store = Store::open_writer(path)?;
+        let index = PoolIndex::open_writer(path)?;
+        let mut pool = Pool::assemble(store, Some(index))?;
+        pool.catch_up_index()?;
+        Ok(pool)
+    }
+
+    /// Opens the pool at `path` for reading; works while a writer runs in another process.
+    pub fn open_reader(path: &Path) -> Result<Pool> {
+        let store = Store::open_reader(path)?;
+        let index = PoolIndex::open_reader(path)?;
+        Pool::assemble(store, index)
+    }
+
+    fn assemble(store: Store, index: Option<PoolIndex>) -> Result<Pool> {
+        let counters = store.counters()?;
+        let sources = store.sources()?.into_iter().collect();
+        let rebuilt = index.as_ref().is_some_and(PoolIndex::was_rebuilt);
+        Ok(Pool {
+            store,
+            index,
+            counters,
+            sources,
+            open_report: OpenReport {
+                index_rebuilt: rebuilt,
+                ..OpenReport::default()
+            },
+        })
+    }
+
+    fn catch_up_index(&mut self) -> Result<()> {
+        let next_seq = self.counters.next_seq;
+        let Pool { store, index, .. } = self;
+        let index = index.as_mut().expect("a writer has an index");
+        let mut from = index.watermark();
+        if from > next_seq {
+            // The index holds samples the store does not: only a lost store write explains it.
+            index.clear()?;
+            self.open_report.index_rebuilt = true;
+            from = 0;
+        }
+        let mut added = 0;
+        for item in store.docs_from(from) {
+            let (seq, doc) = item?;
+            if seq >= next_seq {
+                break;
+            }
+            index.add(&entry(store, seq, &doc)?)?;
+            added += 1;
+        }
+        let marks = store.reindex_marks()?;
+        let mut replaced = 0;
+        for &seq in &marks {
+            if seq >= from {
+                continue; // indexed fresh just above
+            }
+            if let Some(doc) = store.doc(seq)? {
+                index.replace(&entry(store, seq, &doc)?)?;
+                replaced += 1;
+            }
+        }
+        if added > 0 || !marks.is_empty() || index.watermark() != next_seq {
+            index.commit(next_seq)?;
+            let mut batch = store.batch();
+            for &seq in &marks {
+                batch.clear_reindex(seq);
+            }
+            batch.commit()?;
+        }
+        self.open_report.indexed_on_open = added;
+        self.open_report.reindexed_on_open = replaced;
+        Ok(())
+    }
+
+    /// What opening had to repair.
+    pub fn open_report(&self) -> OpenReport {
+        self.open_report
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The index, if one exists (a reader of a pool that was never indexed has none).
+    pub fn index(&self) -> Option<&PoolIndex> {
+        self.index.as_ref()
+    }
+
+    /// Pool-wide counters.
+    pub fn counters(&self) -> PoolCounters {
+        self.counters
+    }
+
+    /// Replaces a sample's index document after its row changed (the caller has marked it for
+    /// re-indexing in the store first).
+    #[allow(dead_code)] // the score stage's
+    pub(crate) fn replace_in_index(
+        &mut self,
+        seq: u64,
+        doc: &DocRecord,
+        row: &SampleRow,
+    ) -> Result<()> {
+        if let Some(index) = self.index.as_mut() {
+            index.replace(&entry_from_row(seq, doc, row))?;
+        }
+        Ok(())
+    }
+
+    /// Commits the index, then clears the re-index marks of the samples it now covers.
+    #[allow(dead_code)] // the score stage's
+    pub(crate) fn commit_reindexed(&mut self, seqs: &[u64]) -> Result<()> {
+        let next = self.counters.next_seq;
+        if let Some(index) = self.index.as_mut() {
+            index.commit(next)?;
+        }
+        let mut batch = self.store.batch();
+        for &seq in seqs {
+            batch.clear_reindex(seq);
+        }
+        batch.commit()
+    }
+
+    /// Commits the index and waits for its merges: call before dropping a writer.
+    pub fn close(mut self) -> Result<()> {
+        if let Some(mut index) = self.index.take() {
+            if self.store.access() == crate::store::Access::Write {
+                index.commit(self.counters.next_seq)?;
+            }
+            index.close()?;
+        }
+        Ok(())
+    }
+
+    /// Checks that the store's tables agree with each other and that the index holds exactly
+    /// one document per stored sample. Returns the problems found (none for a sound pool).
+    pub fn verify(&self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        let c = self.counters;
+        let mut seqs = Vec::new();
+        let mut docs = Vec::new();
+        for item in self.store.docs_from(0) {
+            let (seq, doc) = item?;
+            if seq >= c.next_seq {
+                problems.push(format!(
+                    "sample {seq} is at or past next_seq {}",
+                    c.next_seq
+                ));
+            }
+            seqs.push(seq);
+            docs.push(doc);
+        }
+        if seqs.len() as u64 != c.docs {
+            problems.push(format!(
+                "{} samples stored, counters say {}",
+                seqs.len(),
+                c.docs
+            ));
+        }
+        for (chunk_seqs, chunk_docs) in seqs.chunks(4096).zip(docs.chunks(4096)) {
+            let hashes: Vec<u128> = chunk_docs.iter().map(|d| d.text_hash).collect();
+            let ids: Vec<&str> = chunk_docs.iter().map(|d| d.id.as_str()).collect();
+            let by_hash = self.store.seqs_of_hashes(&hashes)?;
+            let by_id = self.store.seqs_of_ids(&ids)?;
+            for (i, &seq) in chunk_seqs.iter().enumerate() {
+                if by_hash[i] != Some(seq) {
+                    problems.push(format!(
+                        "sample {seq}: dedup entry points to {:?}",
+                        by_hash[i]
+                    ));
+                }
+                if by_id[i] != Some(seq) {
+                    problems.push(format!("sample {seq}: id entry points to {:?}", by_id[i]));
+                }
+                if self.store.sample_row(seq)?.is_none() {
+                    problems.push(format!("sample {seq} has no row in table samples"));
+                }
+            }
+        }
+        let by_source: u64 = self.sources.values().map(|s| s.docs).sum();
+        if by_source != c.docs {
+            problems.push(format!(
+                "sources total {by_source} samples, counters say {}",
+                c.docs
+            ));
+        }
+        if let Some(index) = &self.index {
+            let mut indexed = index.indexed_seqs()?;
+            indexed.sort_unstable();
+            let before = indexed.len();
+            indexed.dedup();
+            if indexed.len() != before {
+                problems.push(format!(
+                    "{} samples are indexed more than once",
+                    before - indexed.len()
+                ));
+            }
+            if indexed != seqs {
+                problems.push(format!(
+                    "index holds {} distinct samples, the store {}",
+                    indexed.len(),
+                    seqs.len()
+                ));
+            }
+        }
+        Ok(problems)
+    }
+
+    /// Summary of the pool.
+    pub fn stats(&self) -> Result<PoolStats> {
+        let c = self.counters;
+        let scorer = self.store.meta::<ScorerState>(SCORER_KEY)?;
+        let exact = self.store.sample_rows().try_fold(0u64, |n, r| {
+            r.map(|(_, row)| n + u64::from(row.tokens_exact))
+        })?;
+        let mut sources: Vec<SourceStats> = self
+            .sources
+            .iter()
+            .map(|(name, s)| SourceStats {
+                name: name.clone(),
+                samples: s.docs,
+                tokens: s.tokens,
+                bytes: s.bytes,
+                token_share: if c.tokens == 0 {
+                    0.0
+                } else {
+                    s.tokens as f64 / c.tokens as f64
+                },
+            })
+            .collect();
+        sources.sort_by(|a, b| b.tokens.cmp(&a.tokens).then(a.name.cmp(&b.name)));
+        let index = match &self.index {
+            Some(ix) => IndexStats {
+                docs: ix.num_docs(),
+                watermark: ix.watermark(),
+                behind_by: c.next_seq.saturating_sub(ix.watermark()),
+            },
+            None => IndexStats {
+                docs: 0,
+                watermark: 0,
+                behind_by: c.next_seq,
+            },
+        };
+        Ok(PoolStats {
+            store: self.store.path().display().to_string(),
+            format_version: FORMAT_VERSION,
+            samples: c.docs,
+            tokens: c.tokens,
+            tokens_estimated: c.docs - exact,
+            bytes: c.bytes,
+            sources,
+            duplicates_skipped: c.duplicates,
+            rejected: c.rejected,
+            appends: c.appends,
+            scored: scorer.as_ref().map_or(0, |s| s.scored),
+            too_short: scorer.as_ref().map_or(0, |s| s.too_short),
+            scorer: scorer.map(|s| s.description),
+            topics: None,
+            index,
+            size_on_disk: self.store.size_on_disk(),
+        })
+    }
+
+    /// The sample with this id.
+    pub fn get(&self, id: &str) -> Result<SampleView> {
+        let seq = self
+            .store
+            .seq_of_id(id)?
+            .ok_or_else(|| Error::NotFound(id.to_string()))?;
+        let doc = self.store.doc(seq)?.ok_or_else(|| Error::Corrupt {
+            path: self.store.path().to_path_buf(),
+            table: "ids",
+            key: id.to_string(),
+            reason: format!("points to sequence number {seq}, which has no sample"),
+        })?;
+        SampleView::new(&self.store, seq, doc)
+    }
+
+    /// Searches the pool. A reader opened before the first index commit finds nothing.
+    pub fn query(&self, spec: &QuerySpec, full_text: bool) -> Result<QueryResult> {
+        let Some(index) = &self.index else {
+            return Ok(QueryResult {
+                total: 0,
+                hits: Vec::new(),
+            });
+        };
+        let scale = QualityScale::load(&self.store)?;
+        let mut spec = spec.clone();
+        if spec.mean_nll_bounds.is_none() {
+            spec.mean_nll_bounds = scale
+                .as_ref()
+                .map(|s| s.nll_bounds(spec.min_quality, spec.max_quality));
+        }
+        let result = index.search(&spec)?;
+        let mut hits = Vec::with_capacity(result.hits.len());
+        for hit in &result.hits {
+            let Some(doc) = self.store.doc(hit.seq)? else {
+                continue; // indexed by a writer after this reader's snapshot of the store
+            };
+            let row = self.store.sample_row(hit.seq)?;
+            let mean_nll = row.and_then(|r| r.mean_nll).map(f64::from);
+            let text = if full_text {
+                doc.text.clone()
+            } else {
+                result.snippet(&doc.text, 200)
+            };
+            hits.push(QueryHit {
+                id: doc.id,
+                source: doc.source,
+                tokens: row.map_or(doc.tokens_estimate, |r| r.tokens),
+                relevance: hit.relevance,
+                quality: mean_nll.zip(scale.as_ref()).map(|(m, s)| s.quality(m)),
+                mean_nll,
+                diversity: None,
+                topic: row.and_then(|r| r.topic).map(u64::from),
+                text,
+            });
+        }
+        Ok(QueryResult {
+            total: result.total,
+            hits,
+        })
+    }
+}
+
+/// The index document of a stored sample, from its compact row.
+pub(crate) fn entry_from_row<'d>(seq: u64, doc: &'d DocRecord, row: &SampleRow) -> IndexEntry<'d> {
+    IndexEntry {
+        seq,
+        text: &doc.text,
+        source: &doc.source,
+        tokens: u64::from(row.tokens),
+        scores: IndexScores {
+            topic: row.topic.map(u64::from),
+            mean_nll: row.mean_nll.map(f64::from),
+            diversity: None,
+        },
+    }
+}
+
+/// The index document of a stored sample.
+pub(crate) fn entry<'d>(store: &Store, seq: u64, doc: &'d DocRecord) -> Result<IndexEntry<'d>> {
+    let row = store
+        .sample_row(seq)?
+        .unwrap_or_else(|| SampleRow::new(doc.tokens_estimate, 0));
+    Ok(entry_from_row(seq, doc, &row))
+}
+
+/// Quality q(x) = 1 - midrank(mean NLL) / n among the samples scored under the pool's current
+/// scorer, read from the sorted mean NLLs that `score` stores.
+#[derive(Clone, Debug)]
+pub struct QualityScale {
+    values: Vec<f64>,
+}
+
+impl QualityScale {
+    /// The scale of the pool's current scorer; `None` before anything is scored.
+    pub fn load(store: &Store) -> Result<Option<QualityScale>> {
+        let Some(state) = store.meta::<ScorerState>(SCORER_KEY)? else {
+            return Ok(None);
+        };
+        let Some(q) = store.meta::<NllQuantiles>(NLL_QUANTILES_KEY)? else {
+            return Ok(None);
+        };
+        if q.fingerprint != state.fingerprint || q.values.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(QualityScale { values: q.values }))
+    }
+
+    /// A scale over these ascending mean NLLs.
+    pub fn from_sorted(values: Vec<f64>) -> QualityScale {
+        QualityScale { values }
+    }
+
+    /// q of a sample with this mean NLL.
+    pub fn quality(&self, mean_nll: f64) -> f64 {
+        let lo = self.values.partition_point(|&v| v < mean_nll);
+        let hi = self.values.partition_point(|&v| v <= mean_nll);
+        1.0 - (lo + hi) as f64 / 2.0 / self.values.len() as f64
+    }
+
+    /// Inclusive mean-NLL bounds equivalent to `min_q <= q <= max_q`; an empty range when
+    /// nothing qualifies.
+    pub fn nll_bounds(&self, min_q: Option<f64>, max_q: Option<f64>) -> (Option<f64>, Option<f64>) {
+        let m = self.values.len() as f64;
+        let mut hi = None;
+        let mut lo = None;
+        if let Some(q) = min_q {
+            // q(values[i]) = 1 - (i + 0.5) / m >= q  <=>  i <= (1 - q) m - 0.5
+            let i = ((1.0 - q) * m - 0.5).floor();
+            hi = Some(if i < 0.0 {
+                f64::NEG_INFINITY
+            } else {
+                self.values[(i as usize).min(self.values.len() - 1)]
+            });
+        }
+        if let Some(q) = max_q {
+            let i = ((1.0 - q) * m - 0.5).ceil().max(0.0) as usize;
+            lo = Some(self.values.get(i).copied().unwrap_or(f64::INFINITY));
+        }
+        (lo, hi)
+    }
+}
+
+/// `samplemix stats`.
+#[derive(Clone, Debug, Serialize)]
+pub struct PoolStats {
+    /// The store folder.
+    pub store: String,
+    /// Store format version.
+    pub format_version: u32,
+    /// Samples in the pool.
+    pub samples: u64,
+    /// Tokens in the pool.
+    pub tokens: u64,
+    /// Samples whose token count is still the byte-based estimate.
+    pub tokens_estimated: u64,
+    /// UTF-8 bytes of text.
+    pub bytes: u64,
+    /// Per source, by tokens.
+    pub sources: Vec<SourceStats>,
+    /// Exact duplicates skipped by all appends.
+    pub duplicates_skipped: u64,
+    /// Records rejected by all appends.
+    pub rejected: u64,
+    /// Completed append runs.
+    pub appends: u64,
+    /// Samples with a quality score under the current scorer.
+    pub scored: u64,
+    /// Samples too short to score.
+    pub too_short: u64,
+    /// The current scorer (model and settings), once `score` has run.
+    pub scorer: Option<String>,
+    /// Topic model state, once computed.
+    pub topics: Option<String>,
+    /// Index state.
+    pub index: IndexStats,
+    /// Bytes on disk (database and index).
+    pub size_on_disk: u64,
+}
+
+/// One source in [`PoolStats`].
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceStats {
+    /// Source name.
+    pub name: String,
+    /// Samples.
+    pub samples: u64,
+    /// Tokens.
+    pub tokens: u64,
+    /// UTF-8 bytes.
+    pub bytes: u64,
+    /// Share of the pool's tokens.
+    pub token_share: f64,
+}
+
+/// Index state in [`PoolStats`].
+#[derive(Clone, Debug, Serialize)]
+pub struct IndexStats {
+    /// Searchable documents.
+    pub docs: u64,
+    /// Every sample below this sequence number is indexed.
+    pub watermark: u64,
+    /// Samples the index lacks (a writer indexes them when it opens the pool).
+    pub behind_by: u64,
+}
+
+/// `samplemix get`.
+#[derive(Clone, Debug, Serialize)]
+pub struct SampleView {
+    /// Sample id.
+    pub id: String,
+    /// Sequence number in the store.
+    pub seq: u64,
+    /// Source.
+    pub source: String,
+    /// Token count.
+    pub tokens: u32,
+    /// Whether `tokens` is the byte-based estimate.
+    pub tokens_estimated: bool,
+    /// Metadata.
+    pub metadata: Option<serde_json::Value>,
+    /// Input file and line it was appended from.
+    pub origin: String,
+    /// xxh3-128 of the normalised text, hex.
+    pub text_hash: String,
+    /// Topic id.
+    pub topic: Option<u64>,
+    /// Quality q.
+    pub quality: Option<f64>,
+    /// Mean NLL per token.
+    pub mean_nll: Option<f64>,
+    /// Perplexity, exp(mean NLL).
+    pub perplexity: Option<f64>,
+    /// Tokens the scorer predicted (0: too short to score).
+    pub scored_tokens: Option<u32>,
+    /// Fingerprint of the scorer.
+    pub fingerprint: Option<String>,
+    /// Diversity d.
+    pub diversity: Option<f64>,
+    /// The text.
+    pub text: String,
+}
+
+impl SampleView {
+    fn new(store: &Store, seq: u64, doc: DocRecord) -> Result<SampleView> {
+        let row = store.sample_row(seq)?;
+        let score = store.score(seq)?;
+        let mean_nll = row.and_then(|r| r.mean_nll).map(f64::from);
+        let scale = QualityScale::load(store)?;
+        let metadata = match &doc.metadata {
+            None => None,
+            Some(m) => Some(serde_json::from_str(m).map_err(|e| Error::Corrupt {
+                path: store.path().to_path_buf(),
+                table: "docs",
+                key: seq.to_string(),
+                reason: format!("metadata is not JSON: {e}"),
+            })?),
+        };
+        Ok(SampleView {
+            id: doc.id,
+            seq,
+            source: doc.source,
+            tokens: row.map_or(doc.tokens_estimate, |r| r.tokens),
+            tokens_estimated: !row.is_some_and(|r| r.tokens_exact),
+            metadata,
+            origin: format!("{}:{}", doc.origin_file, doc.origin_line),
+            text_hash: format!("{:032x}", doc.text_hash),
+            topic: row.and_then(|r| r.topic).map(u64::from),
+            quality: mean_nll.zip(scale.as_ref()).map(|(m, s)| s.quality(m)),
+            mean_nll,
+            perplexity: mean_nll.map(f64::exp),
+            scored_tokens: score.as_ref().map(|s| s.n_scored),
+            fingerprint: score.map(|s| s.fingerprint),
+            diversity: None,
+            text: doc.text,
+        })
+    }
+}
+
+/// `samplemix query`.
+#[derive(Clone, Debug, Serialize)]
+pub struct QueryResult {
+    /// Documents that matched.
+    pub total: usize,
+    /// The best `limit` of them.
+    pub hits: Vec<QueryHit>,
+}
+
+/// One line of `samplemix query`.
+#[derive(Clone, Debug, Serialize)]
+pub struct QueryHit {
+    /// Sample id.
+    pub id: String,
+    /// Source.
+    pub source: String,
+    /// Token count.
+    pub tokens: u32,
+    /// BM25 relevance, when sorted by relevance to a query text.
+    pub relevance: Option<f32>,
+    /// Quality q.
+    pub quality: Option<f64>,
+    /// Mean NLL per token.
+    pub mean_nll: Option<f64>,
+    /// Diversity d.
+    pub diversity: Option<f64>,
+    /// Topic id.
+    pub topic: Option<u64>,
+    /// A snippet, or the whole text with `--full`.
+    pub text: String,
+}

@@ -1,0 +1,509 @@
+//! The store: RocksDB, the source of truth of the pool. One column family per table, each a typed
+//! map (see [`Table`]); values carry a version byte ([`codec`]); the folder declares its format in
+//! a `FORMAT` file ([`format`]); one writer at a time ([`lock`]), any number of readers.
+//!
+//! The store knows nothing of tantivy: the index is derived from it and can be rebuilt from it.
+
+pub mod codec;
+pub mod format;
+mod lock;
+mod records;
+
+use std::path::{Path, PathBuf};
+
+use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, Options, WriteBatch, DB};
+
+pub use codec::Versioned;
+pub use format::{FORMAT_VERSION, OLDEST_READABLE_FORMAT};
+pub use lock::LOCK_FILE;
+pub use records::{
+    DocRecord, NllQuantiles, PoolCounters, SampleRow, ScoreRecord, ScorerState, SourceInfo,
+};
+
+use crate::error::{Error, Result};
+
+/// Folder of the RocksDB database inside the store folder.
+pub const DB_DIR: &str = "db";
+
+/// The tables of the store, one RocksDB column family each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Table {
+    /// Maps a fixed name (`counters`, `format_version`) to pool-wide values.
+    Meta,
+    /// Maps a sequence number (u64 BE) to its [`DocRecord`].
+    Docs,
+    /// Maps a sequence number (u64 BE) to its compact [`SampleRow`].
+    Samples,
+    /// Maps a source name (UTF-8) to its [`SourceInfo`].
+    Sources,
+    /// Maps the xxh3-128 of a normalised text (u128 BE) to its sequence number (u64 BE).
+    Dedup,
+    /// Maps a sample id (UTF-8) to its sequence number (u64 BE).
+    Ids,
+    /// Maps a sequence number (u64 BE) to nothing: samples whose index document is stale.
+    Reindex,
+    /// Maps a sequence number (u64 BE) to its [`ScoreRecord`].
+    Scores,
+}
+
+impl Table {
+    /// Every table, in creation order.
+    pub const ALL: [Table; 8] = [
+        Table::Meta,
+        Table::Docs,
+        Table::Samples,
+        Table::Sources,
+        Table::Dedup,
+        Table::Ids,
+        Table::Reindex,
+        Table::Scores,
+    ];
+
+    /// The column family name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Meta => "meta",
+            Table::Docs => "docs",
+            Table::Samples => "samples",
+            Table::Sources => "sources",
+            Table::Dedup => "dedup",
+            Table::Ids => "ids",
+            Table::Reindex => "reindex",
+            Table::Scores => "scores",
+        }
+    }
+}
+
+const COUNTERS_KEY: &[u8] = b"counters";
+/// Key of [`ScorerState`] in table `meta`.
+pub const SCORER_KEY: &[u8] = b"scorer";
+/// Key of [`NllQuantiles`] in table `meta`.
+pub const NLL_QUANTILES_KEY: &[u8] = b"nll_quantiles";
+const FORMAT_KEY: &[u8] = b"format_version";
+
+/// How a store was opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// The single writer: holds `writer.lock`.
+    Write,
+    /// A reader: sees the state as of opening, never blocks a writer.
+    Read,
+}
+
+/// An open store.
+pub struct Store {
+    db: DB,
+    path: PathBuf,
+    access: Access,
+    _lock: Option<lock::WriterLock>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("access", &self.access)
+            .finish()
+    }
+}
+
+fn db_options() -> Options {
+    let mut opts = Options::default();
+    opts.create_if_missing(true);
+    opts.create_missing_column_families(true);
+    opts.set_compression_type(DBCompressionType::Lz4);
+    opts.set_bottommost_compression_type(DBCompressionType::Zstd);
+    opts.increase_parallelism(2);
+    opts.set_keep_log_file_num(4);
+    opts
+}
+
+impl Store {
+    /// Opens `path` as its single writer, creating the store if the folder does not exist.
+    pub fn open_writer(path: &Path) -> Result<Store> {
+        if path.exists() && !path.is_dir() {
+            return Err(Error::Invalid(format!(
+                "store {} is not a folder",
+                path.display()
+            )));
+        }
+        std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+        let lock = lock::acquire(path)?;
+        if format::read(path)?.is_none() {
+            if path.join(DB_DIR).exists() {
+                return Err(Error::Corrupt {
+                    path: path.to_path_buf(),
+                    table: "FORMAT file",
+                    key: format::FORMAT_FILE.into(),
+                    reason: "missing, but a database exists: not a samplemix store, or damaged"
+                        .into(),
+                });
+            }
+            format::write_new(path)?;
+        }
+        let db_path = path.join(DB_DIR);
+        let cfs = Table::ALL
+            .iter()
+            .map(|t| ColumnFamilyDescriptor::new(t.name(), db_options()));
+        let db = DB::open_cf_descriptors(&db_options(), &db_path, cfs).map_err(|e| Error::Db {
+            path: path.to_path_buf(),
+            message: e.into_string(),
+        })?;
+        let store = Store {
+            db,
+            path: path.to_path_buf(),
+            access: Access::Write,
+            _lock: Some(lock),
+        };
+        store.check_db_format()?;
+        Ok(store)
+    }
+
+    /// Opens `path` for reading. Works while a writer is running in another process; sees the
+    /// state as of the moment it opens.
+    pub fn open_reader(path: &Path) -> Result<Store> {
+        if format::read(path)?.is_none() {
+            return Err(Error::NoStore {
+                path: path.to_path_buf(),
+            });
+        }
+        let names = Table::ALL.iter().map(|t| t.name());
+        let db = DB::open_cf_for_read_only(&db_options(), path.join(DB_DIR), names, false)
+            .map_err(|e| Error::Db {
+                path: path.to_path_buf(),
+                message: e.into_string(),
+            })?;
+        let store = Store {
+            db,
+            path: path.to_path_buf(),
+            access: Access::Read,
+            _lock: None,
+        };
+        store.check_db_format()?;
+        Ok(store)
+    }
+
+    /// The database records the format too, so that a `FORMAT` file copied from elsewhere cannot
+    /// hide a mismatch. A new database gets the current version.
+    fn check_db_format(&self) -> Result<()> {
+        let cf = self.cf(Table::Meta);
+        match self.db.get_cf(cf, FORMAT_KEY).map_err(|e| self.db_err(e))? {
+            Some(bytes) => {
+                let found = bytes
+                    .as_slice()
+                    .try_into()
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| Error::Corrupt {
+                        path: self.path.clone(),
+                        table: "meta",
+                        key: "format_version".into(),
+                        reason: format!("{} bytes, expected 4", bytes.len()),
+                    })?;
+                format::check(&self.path, found)
+            }
+            None if self.access == Access::Write => self
+                .db
+                .put_cf(cf, FORMAT_KEY, FORMAT_VERSION.to_be_bytes())
+                .map_err(|e| self.db_err(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// The store folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How the store was opened.
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    fn cf(&self, table: Table) -> &ColumnFamily {
+        self.db
+            .cf_handle(table.name())
+            .expect("every table is opened with the store")
+    }
+
+    fn db_err(&self, e: rocksdb::Error) -> Error {
+        Error::Db {
+            path: self.path.clone(),
+            message: e.into_string(),
+        }
+    }
+
+    fn decode<T: Versioned>(&self, key: &[u8], bytes: &[u8]) -> Result<T> {
+        codec::decode(bytes).map_err(|reason| Error::Corrupt {
+            path: self.path.clone(),
+            table: T::TABLE,
+            key: codec::hex(key),
+            reason,
+        })
+    }
+
+    fn get<T: Versioned>(&self, table: Table, key: &[u8]) -> Result<Option<T>> {
+        match self
+            .db
+            .get_pinned_cf(self.cf(table), key)
+            .map_err(|e| self.db_err(e))?
+        {
+            Some(bytes) => self.decode(key, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Pool-wide counters (all zero for a new store).
+    pub fn counters(&self) -> Result<PoolCounters> {
+        Ok(self.get(Table::Meta, COUNTERS_KEY)?.unwrap_or_default())
+    }
+
+    /// Every source with its totals, sorted by name.
+    pub fn sources(&self) -> Result<Vec<(String, SourceInfo)>> {
+        let mut out = Vec::new();
+        for item in self
+            .db
+            .iterator_cf(self.cf(Table::Sources), rocksdb::IteratorMode::Start)
+        {
+            let (key, value) = item.map_err(|e| self.db_err(e))?;
+            let name = String::from_utf8_lossy(&key).into_owned();
+            out.push((name, self.decode(&key, &value)?));
+        }
+        Ok(out)
+    }
+
+    /// The sample stored under `seq`.
+    pub fn doc(&self, seq: u64) -> Result<Option<DocRecord>> {
+        self.get(Table::Docs, &codec::seq_key(seq))
+    }
+
+    /// The compact row of the sample stored under `seq`.
+    pub fn sample_row(&self, seq: u64) -> Result<Option<SampleRow>> {
+        self.get(Table::Samples, &codec::seq_key(seq))
+    }
+
+    /// A value of table `meta`.
+    pub fn meta<T: Versioned>(&self, key: &[u8]) -> Result<Option<T>> {
+        self.get(Table::Meta, key)
+    }
+
+    /// The raw quality figures of the sample stored under `seq`.
+    pub fn score(&self, seq: u64) -> Result<Option<ScoreRecord>> {
+        self.get(Table::Scores, &codec::seq_key(seq))
+    }
+
+    /// Every compact sample row, in sequence order.
+    pub fn sample_rows(&self) -> impl Iterator<Item = Result<(u64, SampleRow)>> + '_ {
+        self.db
+            .iterator_cf(self.cf(Table::Samples), rocksdb::IteratorMode::Start)
+            .map(move |item| {
+                let (key, value) = item.map_err(|e| self.db_err(e))?;
+                let seq = codec::read_seq(&key).ok_or_else(|| Error::Corrupt {
+                    path: self.path.clone(),
+                    table: "samples",
+                    key: codec::hex(&key),
+                    reason: "key is not a sequence number".into(),
+                })?;
+                Ok((seq, self.decode(&key, &value)?))
+            })
+    }
+
+    /// Texts of the samples stored under `seqs`, in order (`None` for a missing sample).
+    pub fn docs(&self, seqs: &[u64]) -> Result<Vec<Option<DocRecord>>> {
+        let cf = self.cf(Table::Docs);
+        let keys: Vec<[u8; 8]> = seqs.iter().map(|&s| codec::seq_key(s)).collect();
+        self.db
+            .multi_get_cf(keys.iter().map(|k| (cf, k.as_slice())))
+            .into_iter()
+            .zip(&keys)
+            .map(|(r, key)| match r.map_err(|e| self.db_err(e))? {
+                Some(bytes) => self.decode(key, &bytes).map(Some),
+                None => Ok(None),
+            })
+            .collect()
+    }
+
+    /// The sequence number of the sample with this id.
+    pub fn seq_of_id(&self, id: &str) -> Result<Option<u64>> {
+        Ok(self.seqs_of_ids(&[id])?[0])
+    }
+
+    /// Sequence numbers of samples with these ids, in order.
+    pub fn seqs_of_ids(&self, ids: &[&str]) -> Result<Vec<Option<u64>>> {
+        self.multi_get_seq(Table::Ids, ids.iter().map(|id| id.as_bytes()))
+    }
+
+    /// Sequence numbers of samples whose normalised text has these hashes, in order.
+    pub fn seqs_of_hashes(&self, hashes: &[u128]) -> Result<Vec<Option<u64>>> {
+        let keys: Vec<[u8; 16]> = hashes.iter().map(|h| codec::hash_key(*h)).collect();
+        self.multi_get_seq(Table::Dedup, keys.iter().map(|k| k.as_slice()))
+    }
+
+    fn multi_get_seq<'k>(
+        &self,
+        table: Table,
+        keys: impl Iterator<Item = &'k [u8]>,
+    ) -> Result<Vec<Option<u64>>> {
+        let cf = self.cf(table);
+        self.db
+            .multi_get_cf(keys.map(|k| (cf, k)))
+            .into_iter()
+            .map(|r| {
+                let bytes = r.map_err(|e| self.db_err(e))?;
+                Ok(match bytes {
+                    None => None,
+                    Some(b) => Some(codec::read_seq(&b).ok_or_else(|| Error::Corrupt {
+                        path: self.path.clone(),
+                        table: table.name(),
+                        key: String::new(),
+                        reason: format!("sequence number of {} bytes", b.len()),
+                    })?),
+                })
+            })
+            .collect()
+    }
+
+    /// Samples with sequence numbers `from..`, in order.
+    pub fn docs_from(&self, from: u64) -> impl Iterator<Item = Result<(u64, DocRecord)>> + '_ {
+        let start = codec::seq_key(from);
+        self.db
+            .iterator_cf(
+                self.cf(Table::Docs),
+                rocksdb::IteratorMode::From(&start, rocksdb::Direction::Forward),
+            )
+            .map(move |item| {
+                let (key, value) = item.map_err(|e| self.db_err(e))?;
+                let seq = codec::read_seq(&key).ok_or_else(|| Error::Corrupt {
+                    path: self.path.clone(),
+                    table: "docs",
+                    key: codec::hex(&key),
+                    reason: "key is not a sequence number".into(),
+                })?;
+                Ok((seq, self.decode(&key, &value)?))
+            })
+    }
+
+    /// Sequence numbers marked for re-indexing.
+    pub fn reindex_marks(&self) -> Result<Vec<u64>> {
+        let mut out = Vec::new();
+        for item in self
+            .db
+            .iterator_cf(self.cf(Table::Reindex), rocksdb::IteratorMode::Start)
+        {
+            let (key, _) = item.map_err(|e| self.db_err(e))?;
+            if let Some(seq) = codec::read_seq(&key) {
+                out.push(seq);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Bytes the store's files take on disk (database and index).
+    pub fn size_on_disk(&self) -> u64 {
+        fn walk(p: &Path) -> u64 {
+            let Ok(rd) = std::fs::read_dir(p) else {
+                return 0;
+            };
+            rd.flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => walk(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        }
+        walk(&self.path)
+    }
+
+    /// A new atomic write batch.
+    pub fn batch(&self) -> StoreBatch<'_> {
+        StoreBatch {
+            store: self,
+            wb: WriteBatch::default(),
+        }
+    }
+}
+
+/// A set of writes applied all at once or not at all.
+pub struct StoreBatch<'s> {
+    store: &'s Store,
+    wb: WriteBatch,
+}
+
+impl StoreBatch<'_> {
+    fn put<T: Versioned>(&mut self, table: Table, key: &[u8], value: &T) {
+        self.wb
+            .put_cf(self.store.cf(table), key, codec::encode(value));
+    }
+
+    /// Stores a new sample under `seq`, with its dedup and id entries.
+    pub fn put_doc(&mut self, seq: u64, doc: &DocRecord, row: &SampleRow) {
+        let key = codec::seq_key(seq);
+        self.put(Table::Docs, &key, doc);
+        self.put(Table::Samples, &key, row);
+        let dedup = self.store.cf(Table::Dedup);
+        self.wb.put_cf(dedup, codec::hash_key(doc.text_hash), key);
+        let ids = self.store.cf(Table::Ids);
+        self.wb.put_cf(ids, doc.id.as_bytes(), key);
+    }
+
+    /// Replaces a sample's compact row.
+    pub fn put_sample_row(&mut self, seq: u64, row: &SampleRow) {
+        self.put(Table::Samples, &codec::seq_key(seq), row);
+    }
+
+    /// Stores a sample's raw quality figures.
+    pub fn put_score(&mut self, seq: u64, score: &ScoreRecord) {
+        self.put(Table::Scores, &codec::seq_key(seq), score);
+    }
+
+    /// Stores a value of table `meta`.
+    pub fn put_meta<T: Versioned>(&mut self, key: &[u8], value: &T) {
+        self.put(Table::Meta, key, value);
+    }
+
+    /// Replaces a source's totals.
+    pub fn put_source(&mut self, name: &str, info: &SourceInfo) {
+        self.put(Table::Sources, name.as_bytes(), info);
+    }
+
+    /// Replaces the pool counters.
+    pub fn put_counters(&mut self, counters: &PoolCounters) {
+        self.put(Table::Meta, COUNTERS_KEY, counters);
+    }
+
+    /// Marks a sample's index document as stale.
+    pub fn mark_reindex(&mut self, seq: u64) {
+        self.wb
+            .put_cf(self.store.cf(Table::Reindex), codec::seq_key(seq), []);
+    }
+
+    /// Clears a re-index mark.
+    pub fn clear_reindex(&mut self, seq: u64) {
+        self.wb
+            .delete_cf(self.store.cf(Table::Reindex), codec::seq_key(seq));
+    }
+
+    /// Number of writes in the batch.
+    pub fn len(&self) -> usize {
+        self.wb.len()
+    }
+
+    /// Whether the batch holds no write.
+    pub fn is_empty(&self) -> bool {
+        self.wb.is_empty()
+    }
+
+    /// Applies every write atomically.
+    pub fn commit(self) -> Result<()> {
+        if self.store.access != Access::Write {
+            return Err(Error::Invalid(format!(
+                "store {} is open for reading only",
+                self.store.path.display()
+            )));
+        }
+        self.store
+            .db
+            .write(self.wb)
+            .map_err(|e| self.store.db_err(e))
+    }
+}

@@ -1,0 +1,145 @@
+//! Test harness: a temporary store and a way to run the `samplemix` binary against it.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub store: PathBuf,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+    pub fn ok(self) -> Self {
+        assert_eq!(
+            self.code, 0,
+            "stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_samplemix")
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("store");
+        Env { dir, store }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.arg("--store").arg(&self.store).args(args);
+        c.env_remove("SAMPLEMIX_STORE");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.cmd(args).stdin(Stdio::null()).output().unwrap().into()
+    }
+
+    pub fn run_stdin(&self, args: &[&str], input: &[u8]) -> Run {
+        let mut child = self
+            .cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap().into()
+    }
+
+    pub fn write(&self, name: &str, content: &[u8]) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    pub fn stats(&self) -> serde_json::Value {
+        self.run(&["stats", "--json"]).ok().json()
+    }
+}
+
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A JSONL line.
+pub fn line(v: serde_json::Value) -> String {
+    let mut s = serde_json::to_string(&v).unwrap();
+    s.push('\n');
+    s
+}
+
+/// `n` distinct realistic records of a few sources.
+pub fn records(n: usize, tag: &str) -> String {
+    const WORDS: &[&str] = &[
+        "river", "model", "protein", "market", "theorem", "compiler", "harbor", "violin",
+        "glacier", "senate", "enzyme", "orbit", "ledger", "poem", "kernel", "forest", "dialect",
+        "vaccine", "bridge", "algebra", "novel", "tariff", "neuron", "canyon",
+    ];
+    let sources = ["web", "wiki", "code", "books"];
+    let mut out = String::new();
+    let mut x: u64 = 0x9e3779b97f4a7c15 ^ tag.len() as u64;
+    for i in 0..n {
+        let mut words = Vec::new();
+        for _ in 0..40 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            words.push(WORDS[(x % WORDS.len() as u64) as usize]);
+        }
+        let text = format!("{tag} sample {i}: {}.", words.join(" "));
+        out.push_str(&line(serde_json::json!({
+            "id": format!("{tag}-{i}"),
+            "text": text,
+            "source": sources[i % sources.len()],
+            "metadata": {"n": i},
+        })));
+    }
+    out
+}
+
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+pub fn zstd(data: &[u8]) -> Vec<u8> {
+    zstd::encode_all(data, 3).unwrap()
+}
