@@ -105,7 +105,7 @@ fn tantivy_alone(files: &[PathBuf]) -> (f64, u64) {
     (started.elapsed().as_secs_f64(), seq)
 }
 
-/// Cuts the corpus into windows of 60 words (stride 30) to make a pool of >= 100k samples.
+/// Cuts the corpus into windows of 30 words (stride 12) to make a pool of >= 100k samples.
 fn windows_file(files: &[PathBuf], out: &Path) -> usize {
     let mut w = std::io::BufWriter::new(std::fs::File::create(out).unwrap());
     let mut n = 0;
@@ -116,13 +116,13 @@ fn windows_file(files: &[PathBuf], out: &Path) -> usize {
             let source = v["source"].as_str().unwrap_or("x");
             let mut start = 0;
             while start < words.len() {
-                let end = (start + 60).min(words.len());
-                if end - start >= 20 {
+                let end = (start + 30).min(words.len());
+                if end - start >= 12 {
                     let text = words[start..end].join(" ");
                     writeln!(w, "{}", serde_json::json!({"text": text, "source": source})).unwrap();
                     n += 1;
                 }
-                start += 30;
+                start += 12;
             }
         }
     }
