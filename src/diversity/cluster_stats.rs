@@ -6,7 +6,7 @@
 //! - `separation(c)` = mean Euclidean distance from its centroid to the centroids of the other
 //!   non-empty topics (0 when it is the only one);
 //! - `score(c)` = `r(compactness)(c) * r(separation)(c)`, where `r` rank-normalises
-//!   ([`rank_normalise`](super::rank_normalise)) over the non-empty topics. Loose topics (large
+//!   ([`rank_normalise`]) over the non-empty topics. Loose topics (large
 //!   compactness) that lie far from the others score near 1; tight topics crowded by neighbours
 //!   (near-copies, templated pages) score near `1 / m^2` for `m` non-empty topics. Ranks rather
 //!   than raw distances keep the score free of the embedding's scale, so hashed n-gram vectors
@@ -165,7 +165,7 @@ impl TopicTerms {
     }
 
     /// Adds one document of `topic` from its text: its words
-    /// ([`for_each_word`](super::text::for_each_word)) of two or more characters with at least
+    /// ([`for_each_word`]) of two or more characters with at least
     /// one letter (so numbers are left out).
     pub fn add_text(&mut self, topic: usize, text: &str) -> Result<()> {
         let mut terms = Vec::new();

@@ -21,12 +21,17 @@
 //! seed on `min(n, max(3 batch, 10 k))` rows drawn without replacement, then for each step draw
 //! `batch` rows (default 4096) with replacement, assign them in parallel and move each centre
 //! towards its rows with per-centre learning rate `1 / (rows it has received)`, sequentially in
-//! draw order. It stops after `max_steps` (default: `clamp(ceil(2 n / batch), 100, 1000)`, about
-//! two passes over the data) or when an exponentially weighted average of the batch inertia has
+//! draw order. It stops after `max_steps` (default: `clamp(ceil(n / batch), 100, 250)`, at most
+//! one pass over the data) or when an exponentially weighted average of the batch inertia has
 //! not improved for 10 steps (scikit-learn's rule). Then `refine_iters` (default 1) Lloyd
 //! iterations run over all rows (they also move empty topics), and a final pass assigns every
-//! row. The switch at 50,000 rows: below it Lloyd converges in a few seconds; above it one Lloyd
-//! iteration costs as much as a whole mini-batch fit of 25 steps, and Lloyd needs 20 to 100.
+//! row. More steps buy little: on 1M x 64 rows of a 256-centre mixture (k = 256), the inertia per
+//! row after 100, 245 and 489 steps (+ 1 Lloyd) was 68.799, 68.797 and 68.796, and full Lloyd
+//! from k-means++ on all rows reaches about the same (68.84 on 100k rows, against 68.34 for
+//! mini-batch). Greedy seeding matters more: with one candidate per centre instead of
+//! `2 + ln k`, the same 100k-row fit ends at 78.2. The switch at 50,000 rows: below it Lloyd
+//! converges in seconds; above it one Lloyd iteration costs as much as
+//! `n / batch` mini-batch steps, and Lloyd needs 5 to 100 iterations.
 //!
 //! **Why hand-written.** linfa-clustering 0.8.1 was evaluated on 1M x 64 `f32` rows, k = 256, on
 //! this project's 2-core build machine: its k-means++ recomputes every point's distance to all
@@ -101,7 +106,7 @@ pub struct KMeansParams {
     pub tol: f64,
     /// Rows per mini-batch step (default 4096).
     pub batch_size: usize,
-    /// Most mini-batch steps; 0 chooses `clamp(ceil(2 n / batch), 100, 1000)`.
+    /// Most mini-batch steps; 0 chooses `clamp(ceil(n / batch), 100, 250)`.
     pub max_steps: usize,
     /// Lloyd iterations over all rows after mini-batch (default 1).
     pub refine_iters: usize,
@@ -253,8 +258,10 @@ pub struct Fit {
     pub inertia: f64,
     /// The algorithm that ran ([`Algorithm::Auto`] resolved).
     pub algorithm: Algorithm,
-    /// Lloyd iterations, or mini-batch steps plus refining iterations.
-    pub iterations: usize,
+    /// Mini-batch steps run (0 for Lloyd).
+    pub mini_batch_steps: usize,
+    /// Lloyd iterations run (the refining ones after mini-batch).
+    pub lloyd_iterations: usize,
 }
 
 /// Checks a row-major buffer; returns the number of rows.
@@ -504,7 +511,7 @@ fn mini_batch(
     let max_steps = if params.max_steps > 0 {
         params.max_steps
     } else {
-        (2 * n).div_ceil(batch).clamp(100, 1000)
+        n.div_ceil(batch).clamp(100, 250)
     };
     let alpha = (2.0 * batch as f64 / (n as f64 + 1.0)).min(1.0);
     let mut ewa: Option<f64> = None;
@@ -583,16 +590,17 @@ pub fn fit(data: &[f32], dim: usize, params: &KMeansParams) -> Result<Fit> {
         a => a,
     };
     let mut rng = SplitMix64::new(params.seed);
-    let (centroids, assigned, iterations) = match algorithm {
+    let (centroids, assigned, mini_batch_steps, lloyd_iterations) = match algorithm {
         Algorithm::MiniBatch => {
             let (mut centroids, steps) = mini_batch(data, dim, params, trials, &mut rng);
-            let (assigned, iters) = lloyd(data, dim, &mut centroids, params.refine_iters, 0.0);
-            (centroids, assigned, steps + iters)
+            let (assigned, iters) =
+                lloyd(data, dim, &mut centroids, params.refine_iters, params.tol);
+            (centroids, assigned, steps, iters)
         }
         _ => {
             let mut centroids = kmeans_pp(data, dim, k, trials, &mut rng);
             let (assigned, iters) = lloyd(data, dim, &mut centroids, params.max_iter, params.tol);
-            (centroids, assigned, iters)
+            (centroids, assigned, 0, iters)
         }
     };
     let inertia = det_sum(&assigned.iter().map(|a| a.1).collect::<Vec<_>>());
@@ -622,7 +630,8 @@ pub fn fit(data: &[f32], dim: usize, params: &KMeansParams) -> Result<Fit> {
         assignments,
         inertia,
         algorithm,
-        iterations,
+        mini_batch_steps,
+        lloyd_iterations,
     })
 }
 

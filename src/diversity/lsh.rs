@@ -14,12 +14,13 @@
 //! with the steepest point near `(1/b)^(1/r) = 0.42`. Near-duplicates (J >= 0.8) are never
 //! missed by the buckets, and the novelty of a sample whose closest other sample has J >= 0.5
 //! (templated pages, boilerplate, heavy edits) is resolved too, which is what the n-gram term of
-//! d(x) is for. The other common choice, 20 x 6, misses pairs below 0.6 (P(0.45) = 0.15, P(0.6)
-//! = 0.62). Measured on the fixture's 302 samples: the mean error of `overlap(x)` against the
-//! true largest Jaccard similarity is 0.013 with 32 x 4 and 0.027 with 20 x 6; of the 49 samples
-//! whose closest other sample has J >= 0.3, 1 reads overlap 0 with 32 x 4 and 7 with 20 x 6; the
-//! price is more pairs to verify (38 instead of 21 there) and 32 bucket keys per sample instead
-//! of 20. Bucket keys are what the store persists, as bucket key -> sample keys.
+//! d(x) is for. The other common choice, 20 x 6, misses pairs below 0.6 (P(0.45) = 0.15,
+//! P(0.6) = 0.62). Measured on the fixture's 302 samples (ignored test `measure_banding`): the
+//! mean error of `overlap(x)` against the true largest Jaccard similarity is 0.013 with 32 x 4
+//! and 0.027 with 20 x 6; of the 49 samples whose closest other sample has J >= 0.3, 1 reads
+//! overlap 0 with 32 x 4 and 7 with 20 x 6. The price is more pairs to verify (38 instead of 21
+//! there) and 32 bucket keys per sample instead of 20. Bucket keys are what the store persists,
+//! as bucket key -> sample keys.
 //!
 //! **Verification.** A candidate counts only through its estimated Jaccard similarity (the
 //! fraction of equal values over the whole signature), never through the bucket collision alone.
@@ -147,7 +148,8 @@ pub struct Overlap {
 }
 
 impl Overlap {
-    const NONE: Overlap = Overlap {
+    /// No similar sample: overlap 0, novelty 1.
+    pub const NONE: Overlap = Overlap {
         nearest: None,
         jaccard: 0.0,
     };
@@ -157,12 +159,27 @@ impl Overlap {
         1.0 - self.jaccard
     }
 
-    /// Whether `(key, j)` beats the current nearest sample.
-    fn improved_by(&self, key: u64, j: f32) -> bool {
+    /// Whether sample `key` at estimated similarity `j` beats the current nearest sample: a
+    /// larger similarity, or the same with a smaller key. This rule makes the result independent
+    /// of the order in which samples are offered; a store that keeps overlaps should use it too.
+    pub fn improved_by(&self, key: u64, j: f32) -> bool {
         match self.nearest {
             None => true,
             Some(cur) => j > self.jaccard || (j == self.jaccard && key < cur),
         }
+    }
+
+    /// Takes `(key, j)` as the nearest sample when it improves the overlap; returns whether it
+    /// did.
+    pub fn offer(&mut self, key: u64, j: f32) -> bool {
+        let better = self.improved_by(key, j);
+        if better {
+            *self = Overlap {
+                nearest: Some(key),
+                jaccard: j,
+            };
+        }
+        better
     }
 }
 
@@ -284,17 +301,8 @@ impl LshIndex {
                 continue;
             };
             let j = other_sig.similarity_unchecked(&sig);
-            if own.improved_by(other, j) {
-                own = Overlap {
-                    nearest: Some(other),
-                    jaccard: j,
-                };
-            }
-            if other_overlap.improved_by(key, j) {
-                *other_overlap = Overlap {
-                    nearest: Some(key),
-                    jaccard: j,
-                };
+            own.offer(other, j);
+            if other_overlap.offer(key, j) {
                 updated.push((other, *other_overlap));
             }
         }

@@ -1,6 +1,6 @@
 //! Word shingles and their MinHash signatures.
 //!
-//! **Shingles.** The words of a text ([`for_each_word`](super::text::for_each_word): lowercased
+//! **Shingles.** The words of a text ([`for_each_word`]: lowercased
 //! alphanumeric runs) are hashed one by one with xxh3; a shingle is `n` consecutive words
 //! (default [`DEFAULT_SHINGLE_WORDS`] = 5), and its hash is xxh3 of the `n` word hashes (8 bytes
 //! each, little-endian). A text of `w` words with `1 <= w < n` gets exactly one shingle made of all

@@ -503,3 +503,109 @@ fn topics_are_readable_and_copies_score_low() {
     eprintln!("mean d(x): copies and near-duplicates {copies:.3}, others {originals:.3}");
     assert!(copies < 0.3 && originals > 0.5);
 }
+
+/// The measurements behind the embedding defaults (the table in the `embed` module doc). Slow
+/// (about a minute); run with `cargo test --release -- --ignored --nocapture measure_`.
+#[test]
+#[ignore]
+fn measure_embedding_options() {
+    let pool = fixture();
+    let texts: Vec<&str> = pool.iter().map(|s| s.text.as_str()).collect();
+    let sources = codes(&pool.iter().map(|s| s.source.as_str()).collect::<Vec<_>>());
+    let mean_nmi = |rows: &[f32], dim: usize| -> f64 {
+        let mut sum = 0.0;
+        for seed in 0..3 {
+            let f = fit(rows, dim, &KMeansParams::new(8).with_seed(seed)).unwrap();
+            sum += nmi(&sources, &topics_of(&f)).unwrap();
+        }
+        sum / 3.0
+    };
+    for bigrams in [false, true] {
+        let mut line = format!("bigrams {bigrams}:");
+        for dim in [64, 128, 256, 512] {
+            let mut sum = 0.0;
+            for projection_seed in 0..3 {
+                let e = HashedEmbedder::with_options(dim, 20, bigrams, projection_seed).unwrap();
+                sum += mean_nmi(&e.embed_all(&texts, None), dim);
+            }
+            line += &format!(" dim {dim}: {:.3}", sum / 3.0);
+        }
+        // Unprojected: the sparse features themselves, hashed to 2^16 dense columns.
+        for (punctuation, idf_on) in [(true, false), (false, false), (true, true)] {
+            let e = HashedEmbedder::with_options(8, 16, bigrams, 0)
+                .unwrap()
+                .with_punctuation(punctuation);
+            let idf = Idf::fit(&e, &texts);
+            let dim = 1 << 16;
+            let mut rows = vec![0f32; texts.len() * dim];
+            for (i, t) in texts.iter().enumerate() {
+                let r = &mut rows[i * dim..(i + 1) * dim];
+                for (f, v) in e.features(t) {
+                    r[f as usize] += v * if idf_on { idf.weight(f) } else { 1.0 };
+                }
+                let norm = r.iter().map(|x| x * x).sum::<f32>().sqrt();
+                r.iter_mut().for_each(|x| *x /= norm.max(f32::MIN_POSITIVE));
+            }
+            line += &format!(
+                "; unprojected (punctuation {punctuation}, idf {idf_on}): {:.3}",
+                mean_nmi(&rows, dim)
+            );
+        }
+        eprintln!("mean NMI against the 8 sources, k = 8: {line}");
+    }
+}
+
+/// The measurements behind the LSH banding (the comparison in the `lsh` module doc); run with
+/// `cargo test --release -- --ignored --nocapture measure_`.
+#[test]
+#[ignore]
+fn measure_banding() {
+    let pool = fixture();
+    let h = MinHasher::default();
+    let sets: Vec<Vec<u64>> = pool
+        .iter()
+        .map(|s| shingles(&s.text, DEFAULT_SHINGLE_WORDS).unwrap())
+        .collect();
+    let n = sets.len();
+    let truth: Vec<f64> = (0..n)
+        .map(|i| {
+            (0..n)
+                .filter(|&j| j != i)
+                .map(|j| jaccard(&sets[i], &sets[j]))
+                .fold(0.0, f64::max)
+        })
+        .collect();
+    for (bands, rows) in [(20, 6), (32, 4), (42, 3)] {
+        let mut idx = LshIndex::new(LshParams { bands, rows }, 128).unwrap();
+        for (i, s) in sets.iter().enumerate() {
+            idx.insert(i as u64, h.signature(s)).unwrap();
+        }
+        let pairs: usize = sets
+            .iter()
+            .map(|s| {
+                idx.candidates(&h.signature(s))
+                    .unwrap()
+                    .len()
+                    .saturating_sub(1)
+            })
+            .sum::<usize>()
+            / 2;
+        let mut err = 0.0;
+        let (mut above, mut missed) = (0, 0);
+        for (i, &t) in truth.iter().enumerate() {
+            let o = f64::from(idx.overlap(i as u64).unwrap().jaccard);
+            err += (o - t).abs();
+            if t >= 0.3 {
+                above += 1;
+                if o == 0.0 {
+                    missed += 1;
+                }
+            }
+        }
+        eprintln!(
+            "{bands} x {rows}: candidate pairs {pairs}; mean |overlap - true largest J| {:.4}; \
+             samples with true largest J >= 0.3 read as overlap 0: {missed} of {above}",
+            err / n as f64
+        );
+    }
+}
