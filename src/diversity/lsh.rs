@@ -194,7 +194,8 @@ pub struct Inserted {
 }
 
 /// In-memory LSH index: bucket key -> sample keys, plus each sample's signature and overlap.
-#[derive(Debug, Clone, Default)]
+/// `Default` is [`LshIndex::with_defaults`].
+#[derive(Debug, Clone)]
 pub struct LshIndex {
     params: LshParams,
     num_perm: usize,
@@ -210,7 +211,9 @@ impl LshIndex {
         Ok(LshIndex {
             params,
             num_perm,
-            ..Default::default()
+            buckets: HashMap::new(),
+            signatures: HashMap::new(),
+            overlaps: HashMap::new(),
         })
     }
 
@@ -219,7 +222,9 @@ impl LshIndex {
         LshIndex {
             params: LshParams::default(),
             num_perm: DEFAULT_NUM_PERM,
-            ..Default::default()
+            buckets: HashMap::new(),
+            signatures: HashMap::new(),
+            overlaps: HashMap::new(),
         }
     }
 
@@ -392,6 +397,12 @@ impl LshIndex {
     }
 }
 
+impl Default for LshIndex {
+    fn default() -> Self {
+        Self::with_defaults()
+    }
+}
+
 /// Union-find with path halving and union by size.
 struct UnionFind {
     parent: Vec<usize>,
@@ -484,7 +495,7 @@ mod tests {
         // One inserted word changes 4 of 76 shingles: J = 76 / 81.
         let near = base.replace("w40 ", "w40 extra ");
         let other = "completely different words appear in this unrelated sentence about cats";
-        let mut idx = LshIndex::with_defaults();
+        let mut idx = LshIndex::default();
         idx.insert(1, h.signature_of_text(&base)).unwrap();
         idx.insert(2, h.signature_of_text(other)).unwrap();
         let ins = idx.insert(3, h.signature_of_text(&near)).unwrap();

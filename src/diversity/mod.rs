@@ -27,6 +27,16 @@
 //! changes topics: its centroids depend on the whole pool and the seed, so topics after
 //! "fit, then join" differ from those of a refit on the same pool (measured in the tests).
 //!
+//! **What to persist.** Per sample: its [`Signature`] (K u32), its [`bucket_keys`] (as bucket ->
+//! sample postings), its [`Overlap`] (nearest key and estimated similarity; novelty is
+//! `1 - jaccard`), its topic and distance ([`Assignment`]). Per pool: the [`MinHasher`] and
+//! [`LshParams`] (signatures and buckets are comparable only under the same ones), the
+//! [`HashedEmbedder`] options and [`Idf`] weights, the [`KMeansModel`] (centroids and running
+//! statistics) and the [`TopicTerms`] counts. All of these derive serde's traits. When a new
+//! sample arrives, [`LshIndex::insert`] reports the older samples whose overlap it raised
+//! ([`Inserted::updated`]); a store that keeps the index on disk applies the same rule with
+//! [`Overlap::offer`]. Hashed embeddings need not be stored: they are a function of the text.
+//!
 //! ```
 //! use samplemix::diversity::{
 //!     diversity, fit, sample_cluster_scores, topic_stats, HashedEmbedder, Idf, KMeansParams,
