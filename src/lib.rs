@@ -1,1 +1,3 @@
 //! samplemix
+
+pub mod score;
