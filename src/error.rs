@@ -97,6 +97,9 @@ pub enum Error {
     /// No sample has this id.
     #[error("no sample with id {0:?} in the store")]
     NotFound(String),
+    /// The quality scorer failed (model file, settings, llama.cpp).
+    #[error(transparent)]
+    Score(#[from] crate::score::ScoreError),
     /// A user-supplied value is invalid (a flag, a file given as input).
     #[error("{0}")]
     Invalid(String),

@@ -26,6 +26,7 @@ pub mod error;
 pub mod index;
 pub mod ingest;
 pub mod pool;
+pub mod score;
 pub mod store;
 
 pub use error::{Error, Result};

@@ -136,7 +136,6 @@ impl Pool {
 
     /// Replaces a sample's index document after its row changed (the caller has marked it for
     /// re-indexing in the store first).
-    #[allow(dead_code)] // the score stage's
     pub(crate) fn replace_in_index(
         &mut self,
         seq: u64,
@@ -150,7 +149,6 @@ impl Pool {
     }
 
     /// Commits the index, then clears the re-index marks of the samples it now covers.
-    #[allow(dead_code)] // the score stage's
     pub(crate) fn commit_reindexed(&mut self, seqs: &[u64]) -> Result<()> {
         let next = self.counters.next_seq;
         if let Some(index) = self.index.as_mut() {

@@ -11,8 +11,8 @@ use samplemix::index::{QuerySpec, SortBy};
 use samplemix::ingest::{self, AppendOptions, FieldNames, Input};
 use samplemix::pool::Pool;
 
-use super::progress::AppendProgress;
-use super::{AppendArgs, Cli, Command, QueryArgs, SortArg};
+use super::progress::{AppendProgress, ScoreProgress};
+use super::{AppendArgs, Cli, Command, QueryArgs, ScoreArgs, SortArg};
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
@@ -20,6 +20,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Stats(json) => stats(&cli.store, json.json),
         Command::Get { id, json } => get(&cli.store, &id, json.json),
         Command::Query(args) => query(&cli.store, args),
+        Command::Score(args) => score(&cli.store, args),
     }
 }
 
@@ -152,7 +153,16 @@ fn stats(store: &Path, json: bool) -> Result<ExitCode> {
     writeln!(out, "duplicates      {} skipped", s.duplicates_skipped)?;
     writeln!(out, "rejected        {} records", s.rejected)?;
     writeln!(out, "appends         {}", s.appends)?;
-    writeln!(out, "scored          {} of {}", s.scored, s.samples)?;
+    writeln!(
+        out,
+        "scored          {} of {} ({} too short){}",
+        s.scored,
+        s.samples,
+        s.too_short,
+        s.scorer
+            .as_deref()
+            .map_or(String::new(), |d| format!("; scorer {d}"))
+    )?;
     writeln!(
         out,
         "topics          {}",
@@ -263,6 +273,103 @@ fn query(store: &Path, args: QueryArgs) -> Result<ExitCode> {
             serde_json::to_writer(&mut out, hit)?;
             writeln!(out)?;
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn score(store: &Path, args: ScoreArgs) -> Result<ExitCode> {
+    use samplemix::score::{self, LlamaScorer, LlamaSettings, QualityScorer};
+    let mut settings = LlamaSettings {
+        max_tokens: args.max_tokens,
+        batch_tokens: args.batch_tokens,
+        ..LlamaSettings::default()
+    };
+    if let Some(t) = args.threads {
+        settings.threads = t;
+    }
+    if let Some(g) = args.gpu_layers {
+        settings.gpu_layers = g;
+    }
+    let model = args.model.unwrap_or_else(score::default_model_path);
+    let mut pool = Pool::open_writer(store)?;
+    // Loading maps the model and hashes it for the fingerprint; no token is evaluated yet.
+    let mut scorer = LlamaScorer::load(&model, settings.clone())?;
+    let description = format!(
+        "{} (max_tokens {}, fingerprint {})",
+        model.display(),
+        settings.max_tokens,
+        scorer.fingerprint()
+    );
+    let pending = score::pending(&pool, scorer.fingerprint())?;
+    if pending.seqs.is_empty() {
+        let report = score::ScoreReport {
+            scorer: scorer.name().to_string(),
+            fingerprint: scorer.fingerprint().to_string(),
+            already_scored: pending.scored,
+            pool_scored: pending.scored,
+            pool_too_short: pending.too_short,
+            ..Default::default()
+        };
+        pool.close()?;
+        if args.json.json {
+            #[derive(serde::Serialize)]
+            struct Out<'a> {
+                #[serde(flatten)]
+                report: &'a score::ScoreReport,
+                model_work: bool,
+            }
+            print_json(&Out {
+                report: &report,
+                model_work: false,
+            })?;
+        } else {
+            println!(
+                "nothing to score: all {} samples already have a score under fingerprint {} ({} too short); no model work done",
+                pending.scored + pending.too_short,
+                report.fingerprint,
+                pending.too_short
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let progress = ScoreProgress::new();
+    let opts = score::ScoreOptions {
+        batch_samples: args.batch_samples.max(1),
+        ..Default::default()
+    };
+    let report = score::score_pool(
+        &mut pool,
+        &mut scorer,
+        &pending,
+        &description,
+        &opts,
+        &progress,
+    )?;
+    progress.finish();
+    pool.close()?;
+    if args.json.json {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            report: &'a score::ScoreReport,
+            model_work: bool,
+        }
+        print_json(&Out {
+            report: &report,
+            model_work: true,
+        })?;
+    } else {
+        println!(
+            "scored {} samples ({} too short to score) in {:.1} s: {:.0} tokens/s, {:.1} samples/s; \
+             {} of the pool's samples are scored under fingerprint {}",
+            report.scored,
+            report.too_short,
+            report.seconds,
+            report.tokens_per_second,
+            report.samples_per_second,
+            report.pool_scored,
+            report.fingerprint
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

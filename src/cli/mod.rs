@@ -41,8 +41,36 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// Quality-score every sample that has no score under the current model and settings.
+    Score(ScoreArgs),
     /// Search the pool; prints JSONL (one hit a line).
     Query(QueryArgs),
+}
+
+/// `samplemix score`.
+#[derive(clap::Args, Debug)]
+pub struct ScoreArgs {
+    /// The reference model (GGUF). Default: $SAMPLEMIX_MODEL, else SmolLM2-135M-Instruct Q4_1 in
+    /// the model cache (tools/fetch-model.sh puts it there).
+    #[arg(long, value_name = "FILE.gguf")]
+    pub model: Option<PathBuf>,
+    /// Tokens scored per sample (longer samples are scored on their first N tokens).
+    #[arg(long, default_value_t = samplemix::score::LlamaSettings::DEFAULT_MAX_TOKENS)]
+    pub max_tokens: usize,
+    /// CPU threads for llama.cpp (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Tokens per llama.cpp batch (several samples share a batch).
+    #[arg(long, default_value_t = samplemix::score::LlamaSettings::DEFAULT_BATCH_TOKENS)]
+    pub batch_tokens: usize,
+    /// Model layers to offload to the GPU (builds with --features cuda or metal).
+    #[arg(long)]
+    pub gpu_layers: Option<u32>,
+    /// Samples per scorer call and store batch (what an interruption can lose).
+    #[arg(long, hide = true, default_value_t = 64)]
+    pub batch_samples: usize,
+    #[command(flatten)]
+    pub json: JsonFlag,
 }
 
 /// `--json`.

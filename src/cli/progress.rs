@@ -8,6 +8,8 @@ use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use samplemix::ingest::{AppendObserver, FileReport, Reject};
+use samplemix::score::ScoreObserver;
+use std::time::Instant;
 
 /// Draws one bar per input and reports rejects.
 pub struct AppendProgress {
@@ -87,6 +89,54 @@ impl AppendObserver for AppendProgress {
             if let Err(e) = writeln!(guard.1, "{line}") {
                 eprintln!("samplemix: cannot write {}: {e}", guard.0.display());
             }
+        }
+    }
+}
+
+/// The progress bar of `samplemix score`: samples, tokens/s, samples/s, ETA.
+pub struct ScoreProgress {
+    bar: Option<ProgressBar>,
+    started: Instant,
+}
+
+impl ScoreProgress {
+    pub fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "scoring [{bar:30}] {pos}/{len} samples, {per_sec} {msg}, eta {eta}",
+                )
+                .expect("template is valid")
+                .progress_chars("=> "),
+            );
+            bar
+        });
+        ScoreProgress {
+            bar,
+            started: Instant::now(),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl ScoreObserver for ScoreProgress {
+    fn started(&self, samples: u64, _tokens_estimate: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(samples);
+        }
+    }
+
+    fn progress(&self, samples: u64, _tokens_estimate: u64, tokens_scored: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(samples);
+            let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!("{:.0} tokens/s", tokens_scored as f64 / secs));
         }
     }
 }

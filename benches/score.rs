@@ -1,0 +1,519 @@
+//! Quality-scoring benchmark: how close `LlamaScorer::score_batch` runs to llama.cpp's own speed,
+//! and how the quality ranking converges with `max_tokens`.
+//!
+//! ```text
+//! cargo bench --bench score                  # throughput at max_tokens 128, 256, 512
+//! cargo bench --bench score -- convergence   # rank agreement of max_tokens 64..1024 with 1024
+//! cargo bench --bench score -- layouts       # cost and batch-dependence of attention layouts
+//! ```
+//!
+//! Texts: `$SAMPLEMIX_BENCH_CORPUS` (JSONL with a "text" field, optionally "source"), else the demo
+//! corpus `${SAMPLEMIX_DATA_DIR:-~/.cache/samplemix/data}/demo/part1.jsonl` (tools/build-corpus.py),
+//! else documents cut from files every Debian system has (Python sources, licences, package docs).
+//! Samples are taken round-robin across sources, in file order. `SAMPLEMIX_BENCH_SAMPLES` sets
+//! how many; `SAMPLEMIX_BENCH_THREADS` the llama.cpp threads (default 2).
+//!
+//! Throughput pairs, group by group, the end-to-end `score_batch` with a raw decode of exactly the
+//! same llama.cpp batches (logits at every position, no tokenization, no NLL): the limit. Pairing
+//! cancels out slow drifts in machine load. If llama.cpp's own `llama-perplexity` has been built
+//! (tools/build-llama-reference.sh), it runs on the same texts for an outside reference.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Read};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use samplemix::score::{
+    default_model_path, AttentionLayout, LlamaScorer, LlamaSettings, QualityScorer, SampleScore,
+};
+
+/// Texts per `score_batch` call in the throughput runs.
+const GROUP: usize = 32;
+
+struct Corpus {
+    description: String,
+    texts: Vec<String>,
+}
+
+fn main() {
+    let mode = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_else(|| "throughput".into());
+    let threads: usize = env_number("SAMPLEMIX_BENCH_THREADS").unwrap_or(2);
+    let model = default_model_path();
+    if !model.is_file() {
+        eprintln!(
+            "the default model is missing at {}: run tools/fetch-model.sh",
+            model.display()
+        );
+        std::process::exit(1);
+    }
+    match mode.as_str() {
+        "throughput" => throughput(&model, threads),
+        "convergence" => convergence(&model, threads),
+        "layouts" => layouts(&model, threads),
+        other => {
+            eprintln!("unknown mode {other}; use throughput, convergence or layouts");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn env_number(name: &str) -> Option<usize> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+fn settings(max_tokens: usize, threads: usize) -> LlamaSettings {
+    LlamaSettings {
+        max_tokens,
+        threads,
+        ..LlamaSettings::default()
+    }
+}
+
+fn load(model: &Path, settings: LlamaSettings, layout: AttentionLayout) -> LlamaScorer {
+    LlamaScorer::load_with_layout(model, settings, layout).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn refs(texts: &[String]) -> Vec<&str> {
+    texts.iter().map(String::as_str).collect()
+}
+
+fn scored_tokens(results: &[SampleScore]) -> u64 {
+    results
+        .iter()
+        .filter_map(SampleScore::scored)
+        .map(|s| u64::from(s.n_scored))
+        .sum()
+}
+
+fn throughput(model: &Path, threads: usize) {
+    let corpus = load_corpus(env_number("SAMPLEMIX_BENCH_SAMPLES").unwrap_or(160));
+    println!("texts: {}", corpus.description);
+    println!(
+        "threads: {threads}, batch_tokens: {}, {GROUP} texts per score_batch call",
+        LlamaSettings::DEFAULT_BATCH_TOKENS
+    );
+    println!();
+    println!("| max_tokens | samples | tokens scored | raw decode tok/s | score_batch tok/s | samples/s | ratio |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    let mut reference_runs = Vec::new();
+    for max_tokens in [128, 256, 512] {
+        let mut scorer = load(model, settings(max_tokens, threads), AttentionLayout::EXACT);
+        let warmup: Vec<&str> = corpus.texts.iter().take(4).map(String::as_str).collect();
+        scorer.score_batch(&warmup).expect("warm-up");
+        let (mut raw, mut full) = (Duration::ZERO, Duration::ZERO);
+        let mut tokens = 0u64;
+        for group in corpus.texts.chunks(GROUP) {
+            let texts = refs(group);
+            let prepared = scorer.prepare(&texts);
+            let started = Instant::now();
+            scorer.decode_only(&prepared).expect("decode");
+            raw += started.elapsed();
+            let started = Instant::now();
+            let results = scorer.score_batch(&texts).expect("score");
+            full += started.elapsed();
+            tokens += scored_tokens(&results);
+        }
+        let raw_tps = tokens as f64 / raw.as_secs_f64();
+        let full_tps = tokens as f64 / full.as_secs_f64();
+        println!(
+            "| {max_tokens} | {} | {tokens} | {raw_tps:.1} | {full_tps:.1} | {:.2} | {:.3} |",
+            corpus.texts.len(),
+            corpus.texts.len() as f64 / full.as_secs_f64(),
+            full_tps / raw_tps
+        );
+        reference_runs.push((max_tokens, tokens));
+    }
+    llama_perplexity_reference(model, threads, &corpus, &reference_runs);
+}
+
+/// Runs llama.cpp's `llama-perplexity`, if built, on the same texts: chunks of `max_tokens`,
+/// batches of the default batch size, flash attention off, the same threads.
+fn llama_perplexity_reference(
+    model: &Path,
+    threads: usize,
+    corpus: &Corpus,
+    runs: &[(usize, u64)],
+) {
+    let bin = std::env::var_os("SAMPLEMIX_LLAMA_REF").map_or_else(
+        || {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/samplemix/llama.cpp-ref")
+        },
+        PathBuf::from,
+    );
+    let bin = bin.join("bin/llama-perplexity");
+    if !bin.is_file() {
+        println!("\n(llama-perplexity not built: run tools/build-llama-reference.sh for a reference row)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text_file = dir.path().join("corpus.txt");
+    std::fs::write(&text_file, corpus.texts.join("\n\n")).expect("write corpus");
+    println!();
+    println!("llama-perplexity (llama.cpp's own tool) on the same texts joined, -t {threads} -fa off -b {}:", LlamaSettings::DEFAULT_BATCH_TOKENS);
+    println!();
+    println!("| chunk (-c) | chunks | tokens evaluated | prompt eval tok/s |");
+    println!("|---:|---:|---:|---:|");
+    for &(max_tokens, tokens) in runs {
+        let chunks = (tokens as usize).div_ceil(max_tokens).max(2);
+        let output = Command::new(&bin)
+            .arg("-m")
+            .arg(model)
+            .arg("-f")
+            .arg(&text_file)
+            .args(["-c", &max_tokens.to_string()])
+            .args(["-b", &LlamaSettings::DEFAULT_BATCH_TOKENS.to_string()])
+            .args(["-t", &threads.to_string(), "-fa", "off"])
+            .args(["--chunks", &chunks.to_string()])
+            .output()
+            .expect("run llama-perplexity");
+        let log = String::from_utf8_lossy(&output.stderr);
+        match parse_prompt_eval(&log) {
+            Some((ms, n)) => println!(
+                "| {max_tokens} | {chunks} | {n} | {:.1} |",
+                n as f64 / (ms / 1000.0)
+            ),
+            None => println!(
+                "| {max_tokens} | {chunks} | ? | (no timing in output; exit {}) |",
+                output.status
+            ),
+        }
+    }
+}
+
+/// `(milliseconds, tokens)` from llama.cpp's "prompt eval time = X ms / N tokens" line.
+fn parse_prompt_eval(log: &str) -> Option<(f64, u64)> {
+    let line = log.lines().find(|l| l.contains("prompt eval time"))?;
+    let after = line.split('=').nth(1)?;
+    let ms: f64 = after.split_whitespace().next()?.parse().ok()?;
+    let tokens: u64 = after
+        .split('/')
+        .nth(1)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some((ms, tokens))
+}
+
+fn convergence(model: &Path, threads: usize) {
+    let corpus = load_corpus(env_number("SAMPLEMIX_BENCH_SAMPLES").unwrap_or(400));
+    let texts = refs(&corpus.texts);
+    println!("texts: {}", corpus.description);
+    let settings_list = [64, 128, 256, 512, 1024];
+    let mut runs: Vec<(usize, Vec<SampleScore>, Duration)> = Vec::new();
+    for &max_tokens in &settings_list {
+        let mut scorer = load(model, settings(max_tokens, threads), AttentionLayout::EXACT);
+        let started = Instant::now();
+        let mut results = Vec::new();
+        for group in texts.chunks(64) {
+            results.extend(scorer.score_batch(group).expect("score"));
+        }
+        let elapsed = started.elapsed();
+        eprintln!("max_tokens {max_tokens}: {:.0} s", elapsed.as_secs_f64());
+        runs.push((max_tokens, results, elapsed));
+    }
+    let reference = &runs.last().expect("runs").1;
+    let both = |r: &[SampleScore]| -> (Vec<f64>, Vec<f64>) {
+        r.iter()
+            .zip(reference)
+            .filter_map(|(a, b)| Some((a.scored()?.mean_nll(), b.scored()?.mean_nll())))
+            .unzip()
+    };
+    let lengths: Vec<u32> = reference.iter().map(SampleScore::n_tokens).collect();
+    let scored = reference.iter().filter(|r| r.scored().is_some()).count();
+    let mut sorted = lengths.clone();
+    sorted.sort_unstable();
+    println!(
+        "{} samples, {scored} scored; tokens per sample: median {}, 90th percentile {}; {} longer than 1024",
+        lengths.len(),
+        sorted[sorted.len() / 2],
+        sorted[sorted.len() * 9 / 10],
+        lengths.iter().filter(|&&n| n > 1024).count()
+    );
+    println!();
+    println!("| max_tokens | Spearman vs 1024 (all) | Spearman vs 1024 (samples > max_tokens) | tokens scored | tok/s | samples/s |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for (max_tokens, results, elapsed) in &runs {
+        let (a, b) = both(results);
+        let long: (Vec<f64>, Vec<f64>) = results
+            .iter()
+            .zip(reference)
+            .zip(&lengths)
+            .filter(|(_, &n)| n as usize > *max_tokens)
+            .filter_map(|((a, b), _)| Some((a.scored()?.mean_nll(), b.scored()?.mean_nll())))
+            .unzip();
+        let tokens = scored_tokens(results);
+        println!(
+            "| {max_tokens} | {:.4} | {:.4} (n={}) | {tokens} | {:.1} | {:.2} |",
+            spearman(&a, &b),
+            spearman(&long.0, &long.1),
+            long.0.len(),
+            tokens as f64 / elapsed.as_secs_f64(),
+            results.len() as f64 / elapsed.as_secs_f64()
+        );
+    }
+}
+
+fn layouts(model: &Path, threads: usize) {
+    let corpus = load_corpus(env_number("SAMPLEMIX_BENCH_SAMPLES").unwrap_or(96));
+    let texts = refs(&corpus.texts);
+    let alone_n = 24.min(texts.len());
+    println!("texts: {}", corpus.description);
+    println!("max_tokens 256, {threads} threads; batched = all texts in {GROUP}-text calls; alone = first {alone_n} texts one per call");
+    println!();
+    println!(
+        "| flash attention | KV cache | tok/s (batched) | largest |batched - alone| mean NLL |"
+    );
+    println!("|---|---|---:|---:|");
+    for (flash_attention, unified_kv) in
+        [(false, false), (false, true), (true, false), (true, true)]
+    {
+        let layout = AttentionLayout {
+            flash_attention,
+            unified_kv,
+        };
+        let mut scorer = load(model, settings(256, threads), layout);
+        scorer.score_batch(&texts[..4]).expect("warm-up");
+        let started = Instant::now();
+        let mut batched = Vec::new();
+        for group in texts.chunks(GROUP) {
+            batched.extend(scorer.score_batch(group).expect("score"));
+        }
+        let elapsed = started.elapsed();
+        let mut worst = 0.0f64;
+        for (text, b) in texts.iter().zip(&batched).take(alone_n) {
+            let alone = scorer.score_batch(&[text]).expect("score")[0];
+            if let (Some(a), Some(b)) = (alone.scored(), b.scored()) {
+                worst = worst.max((a.mean_nll() - b.mean_nll()).abs());
+            }
+        }
+        println!(
+            "| {} | {} | {:.1} | {worst:.5} |",
+            if flash_attention { "on" } else { "off" },
+            if unified_kv {
+                "unified"
+            } else {
+                "per-sequence"
+            },
+            scored_tokens(&batched) as f64 / elapsed.as_secs_f64()
+        );
+    }
+}
+
+/// Spearman rank correlation (average ranks for ties).
+fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = ra.len() as f64;
+    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
+    cov / (va * vb).sqrt()
+}
+
+fn ranks(values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
+    let mut ranks = vec![0.0; values.len()];
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start;
+        while end + 1 < order.len() && values[order[end + 1]] == values[order[start]] {
+            end += 1;
+        }
+        let mid = (start + end) as f64 / 2.0 + 1.0;
+        for &i in &order[start..=end] {
+            ranks[i] = mid;
+        }
+        start = end + 1;
+    }
+    ranks
+}
+
+// ------------------------------------------------------------------------------------------
+// Texts
+
+fn load_corpus(n: usize) -> Corpus {
+    let data_dir = std::env::var_os("SAMPLEMIX_DATA_DIR").map_or_else(
+        || {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/samplemix/data")
+        },
+        PathBuf::from,
+    );
+    let jsonl = std::env::var_os("SAMPLEMIX_BENCH_CORPUS")
+        .map(PathBuf::from)
+        .or_else(|| Some(data_dir.join("demo/part1.jsonl")).filter(|p| p.is_file()));
+    let (origin, by_source) = match jsonl {
+        Some(path) => (path.display().to_string(), read_jsonl(&path)),
+        None => (
+            "files of this Debian system (Python sources, licences, package docs)".to_string(),
+            system_texts(),
+        ),
+    };
+    let texts = round_robin(&by_source, n);
+    let bytes: usize = texts.iter().map(String::len).sum();
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for t in &texts {
+        hasher.update(t.as_bytes());
+        hasher.update(&[0]);
+    }
+    let counts: BTreeMap<&str, usize> = by_source
+        .iter()
+        .map(|(s, v)| (s.as_str(), v.len().min(texts.len())))
+        .collect();
+    Corpus {
+        description: format!(
+            "{} samples, {:.2} MB, from {origin}, round-robin over {} sources {:?}; xxh3 {:016x}",
+            texts.len(),
+            bytes as f64 / 1e6,
+            by_source.len(),
+            counts.keys().collect::<Vec<_>>(),
+            hasher.digest()
+        ),
+        texts,
+    }
+}
+
+/// Takes texts in turn from each source, in file order, until `n`.
+fn round_robin(by_source: &BTreeMap<String, Vec<String>>, n: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0;
+    while out.len() < n {
+        let mut any = false;
+        for texts in by_source.values() {
+            if let Some(t) = texts.get(depth) {
+                any = true;
+                if out.len() < n {
+                    out.push(t.clone());
+                }
+            }
+        }
+        if !any {
+            break;
+        }
+        depth += 1;
+    }
+    out
+}
+
+fn read_jsonl(path: &Path) -> BTreeMap<String, Vec<String>> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut by_source: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in std::io::BufReader::new(file).lines() {
+        let line = line.expect("read corpus line");
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        let Some(text) = value.get("text").and_then(|t| t.as_str()) else {
+            continue;
+        };
+        let source = value
+            .get("source")
+            .and_then(|s| s.as_str())
+            .unwrap_or("all")
+            .to_string();
+        by_source.entry(source).or_default().push(text.to_string());
+    }
+    by_source
+}
+
+/// Documents cut from files present on every Debian system with Python 3: each file is split at
+/// blank lines into pieces of at most about 4,000 bytes.
+fn system_texts() -> BTreeMap<String, Vec<String>> {
+    let mut by_source: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut add = |source: &str, paths: Vec<PathBuf>| {
+        for path in paths {
+            if let Some(text) = read_maybe_gz(&path) {
+                by_source
+                    .entry(source.to_string())
+                    .or_default()
+                    .extend(split_documents(&text, 4000));
+            }
+        }
+    };
+    add(
+        "python",
+        files_in(
+            Path::new("/usr/lib/python3.11"),
+            &|n| n.ends_with(".py"),
+            false,
+        ),
+    );
+    add(
+        "licence",
+        files_in(Path::new("/usr/share/common-licenses"), &|_| true, false),
+    );
+    add(
+        "docs",
+        files_in(
+            Path::new("/usr/share/doc"),
+            &|n| {
+                n.starts_with("README")
+                    || n.starts_with("NEWS")
+                    || n.starts_with("FAQ")
+                    || n.ends_with(".md")
+                    || n.ends_with(".md.gz")
+            },
+            true,
+        ),
+    );
+    by_source
+}
+
+fn files_in(dir: &Path, keep: &dyn Fn(&str) -> bool, recurse: bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            if recurse {
+                out.extend(files_in(&path, keep, true));
+            }
+        } else if path.file_name().and_then(|n| n.to_str()).is_some_and(keep) {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn read_maybe_gz(path: &Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let bytes = if path.extension().is_some_and(|e| e == "gz") {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .ok()?;
+        out
+    } else {
+        bytes
+    };
+    String::from_utf8(bytes).ok()
+}
+
+fn split_documents(text: &str, max_bytes: usize) -> Vec<String> {
+    let mut docs = Vec::new();
+    let mut current = String::new();
+    for para in text.split("\n\n") {
+        if !current.is_empty() && current.len() + para.len() > max_bytes {
+            docs.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push_str("\n\n");
+        }
+        current.push_str(para);
+    }
+    if !current.trim().is_empty() {
+        docs.push(current);
+    }
+    docs.retain(|d| !d.trim().is_empty());
+    docs
+}

@@ -1,0 +1,259 @@
+//! The incremental scoring pass over the pool: finds the samples without a score under the
+//! scorer's fingerprint, scores them in batches, and writes each batch's results (raw figures,
+//! exact token counts, source and pool token totals, index re-index marks) in one atomic store
+//! batch. A crash loses at most the batch in flight; the next run continues where it stopped.
+//! At the end it stores the pool's sorted mean NLLs, from which quality q is read.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use serde::Serialize;
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::{QualityScorer, SampleScore};
+use crate::error::{Error, Result};
+use crate::pool::Pool;
+use crate::store::{NllQuantiles, ScoreRecord, ScorerState, NLL_QUANTILES_KEY, SCORER_KEY};
+
+/// Most values kept in [`NllQuantiles`]: quality is resolved to 1/4096 of the pool.
+const MAX_QUANTILES: usize = 4097;
+
+/// The 64-bit id of a fingerprint kept in each sample row (never 0, which means unscored).
+pub fn fingerprint_id(fingerprint: &str) -> u64 {
+    xxh3_64(fingerprint.as_bytes()).max(1)
+}
+
+/// The samples a scorer still has to score.
+#[derive(Clone, Debug, Default)]
+pub struct Pending {
+    /// Sequence numbers to score, in order.
+    pub seqs: Vec<u64>,
+    /// Their token estimates, summed.
+    pub tokens_estimate: u64,
+    /// Samples already scored under the fingerprint.
+    pub scored: u64,
+    /// Samples already found too short under the fingerprint.
+    pub too_short: u64,
+}
+
+/// Finds the samples with no score under `fingerprint` (reads only the compact sample rows).
+pub fn pending(pool: &Pool, fingerprint: &str) -> Result<Pending> {
+    let id = fingerprint_id(fingerprint);
+    let mut p = Pending::default();
+    for item in pool.store().sample_rows() {
+        let (seq, row) = item?;
+        if row.quality_fp == id {
+            if row.mean_nll.is_some() {
+                p.scored += 1;
+            } else {
+                p.too_short += 1;
+            }
+        } else {
+            p.seqs.push(seq);
+            p.tokens_estimate += u64::from(row.tokens);
+        }
+    }
+    Ok(p)
+}
+
+/// Settings of a scoring pass.
+#[derive(Clone, Debug)]
+pub struct ScoreOptions {
+    /// Samples per scorer call and per store batch (what a crash can lose).
+    pub batch_samples: usize,
+    /// Commit the index after this many scored samples (and at the end).
+    pub index_commit_every: usize,
+}
+
+impl Default for ScoreOptions {
+    fn default() -> Self {
+        ScoreOptions {
+            batch_samples: 64,
+            index_commit_every: 4096,
+        }
+    }
+}
+
+/// Hears about a scoring pass as it goes.
+pub trait ScoreObserver {
+    /// The pass starts with this many samples and estimated tokens to score.
+    fn started(&self, _samples: u64, _tokens_estimate: u64) {}
+    /// Samples and estimated tokens done so far, and model tokens scored.
+    fn progress(&self, _samples: u64, _tokens_estimate: u64, _tokens_scored: u64) {}
+}
+
+impl ScoreObserver for () {}
+
+/// What a scoring pass did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ScoreReport {
+    /// The scorer's name.
+    pub scorer: String,
+    /// The scorer's fingerprint.
+    pub fingerprint: String,
+    /// Samples scored by this pass.
+    pub scored: u64,
+    /// Samples found too short to score by this pass.
+    pub too_short: u64,
+    /// Tokens the model predicted (what the speed is measured in).
+    pub tokens_scored: u64,
+    /// Samples that already had a score under this fingerprint.
+    pub already_scored: u64,
+    /// Samples in the pool with a score under this fingerprint afterwards.
+    pub pool_scored: u64,
+    /// Samples in the pool too short to score, afterwards.
+    pub pool_too_short: u64,
+    /// Wall time of the model work and writes.
+    pub seconds: f64,
+    /// Model tokens per second.
+    pub tokens_per_second: f64,
+    /// Samples per second.
+    pub samples_per_second: f64,
+}
+
+/// Scores the `pending` samples of the pool with `scorer`.
+pub fn score_pool(
+    pool: &mut Pool,
+    scorer: &mut dyn QualityScorer,
+    pending: &Pending,
+    description: &str,
+    opts: &ScoreOptions,
+    observer: &dyn ScoreObserver,
+) -> Result<ScoreReport> {
+    let started = Instant::now();
+    let fingerprint = scorer.fingerprint().to_string();
+    let fp_id = fingerprint_id(&fingerprint);
+    let mut state = ScorerState {
+        fingerprint: fingerprint.clone(),
+        description: description.to_string(),
+        scored: pending.scored,
+        too_short: pending.too_short,
+    };
+    let mut report = ScoreReport {
+        scorer: scorer.name().to_string(),
+        fingerprint: fingerprint.clone(),
+        already_scored: pending.scored,
+        ..ScoreReport::default()
+    };
+    observer.started(pending.seqs.len() as u64, pending.tokens_estimate);
+    let mut done_estimate = 0u64;
+    let mut since_commit: Vec<u64> = Vec::new();
+    for chunk in pending.seqs.chunks(opts.batch_samples.max(1)) {
+        let docs = pool.store.docs(chunk)?;
+        let texts: Vec<&str> = docs
+            .iter()
+            .map(|d| d.as_ref().map_or("", |d| d.text.as_str()))
+            .collect();
+        let results = scorer.score_batch(&texts).map_err(Error::Score)?;
+        let mut batch = pool.store.batch();
+        let mut touched: HashSet<String> = HashSet::new();
+        let mut rows = Vec::with_capacity(chunk.len());
+        for ((&seq, doc), result) in chunk.iter().zip(&docs).zip(&results) {
+            let Some(doc) = doc else { continue };
+            let Some(mut row) = pool.store.sample_row(seq)? else {
+                continue;
+            };
+            done_estimate += u64::from(row.tokens);
+            let n_tokens = result.n_tokens();
+            let (nll_sum, n_scored) = match result {
+                SampleScore::Scored(s) => (s.nll_sum, s.n_scored),
+                SampleScore::TooShort { .. } => (0.0, 0),
+            };
+            // Exact token counts replace the estimates in every total.
+            let delta = i64::from(n_tokens) - i64::from(row.tokens);
+            let source = pool
+                .sources
+                .get_mut(&doc.source)
+                .expect("every sample's source is known");
+            source.tokens = source.tokens.saturating_add_signed(delta);
+            pool.counters.tokens = pool.counters.tokens.saturating_add_signed(delta);
+            touched.insert(doc.source.clone());
+            row.tokens = n_tokens;
+            row.tokens_exact = true;
+            row.quality_fp = fp_id;
+            row.mean_nll = (n_scored > 0).then(|| (nll_sum / f64::from(n_scored)) as f32);
+            if n_scored > 0 {
+                report.scored += 1;
+                state.scored += 1;
+                report.tokens_scored += u64::from(n_scored);
+            } else {
+                report.too_short += 1;
+                state.too_short += 1;
+            }
+            batch.put_score(
+                seq,
+                &ScoreRecord {
+                    fingerprint: fingerprint.clone(),
+                    n_tokens,
+                    nll_sum,
+                    n_scored,
+                },
+            );
+            batch.put_sample_row(seq, &row);
+            batch.mark_reindex(seq);
+            rows.push((seq, row));
+        }
+        for name in &touched {
+            batch.put_source(name, &pool.sources[name]);
+        }
+        batch.put_counters(&pool.counters);
+        batch.put_meta(SCORER_KEY, &state);
+        batch.commit()?;
+        for ((seq, row), doc) in rows.iter().zip(docs.iter().flatten()) {
+            pool.replace_in_index(*seq, doc, row)?;
+            since_commit.push(*seq);
+        }
+        if since_commit.len() >= opts.index_commit_every {
+            pool.commit_reindexed(&since_commit)?;
+            since_commit.clear();
+        }
+        observer.progress(
+            report.scored + report.too_short,
+            done_estimate,
+            report.tokens_scored,
+        );
+    }
+    pool.commit_reindexed(&since_commit)?;
+    let quantiles = nll_quantiles(pool, &fingerprint)?;
+    let mut batch = pool.store.batch();
+    batch.put_meta(NLL_QUANTILES_KEY, &quantiles);
+    batch.put_meta(SCORER_KEY, &state);
+    batch.commit()?;
+    report.pool_scored = state.scored;
+    report.pool_too_short = state.too_short;
+    report.seconds = started.elapsed().as_secs_f64();
+    if report.seconds > 0.0 {
+        report.tokens_per_second = report.tokens_scored as f64 / report.seconds;
+        report.samples_per_second = (report.scored + report.too_short) as f64 / report.seconds;
+    }
+    Ok(report)
+}
+
+/// The sorted mean NLLs of every sample scored under `fingerprint`, thinned to at most
+/// [`MAX_QUANTILES`] evenly spaced order statistics.
+pub fn nll_quantiles(pool: &Pool, fingerprint: &str) -> Result<NllQuantiles> {
+    let id = fingerprint_id(fingerprint);
+    let mut all: Vec<f64> = Vec::new();
+    for item in pool.store().sample_rows() {
+        let (_, row) = item?;
+        if row.quality_fp == id {
+            if let Some(m) = row.mean_nll {
+                all.push(f64::from(m));
+            }
+        }
+    }
+    all.sort_by(f64::total_cmp);
+    let n = all.len();
+    let values = if n <= MAX_QUANTILES {
+        all
+    } else {
+        (0..MAX_QUANTILES)
+            .map(|i| all[i * (n - 1) / (MAX_QUANTILES - 1)])
+            .collect()
+    };
+    Ok(NllQuantiles {
+        fingerprint: fingerprint.to_string(),
+        n: n as u64,
+        values,
+    })
+}
