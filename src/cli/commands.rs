@@ -277,6 +277,14 @@ fn query(store: &Path, args: QueryArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `score --json`: the report, and whether the model evaluated anything.
+#[derive(serde::Serialize)]
+struct ScoreOut<'a> {
+    #[serde(flatten)]
+    report: &'a samplemix::score::ScoreReport,
+    model_work: bool,
+}
+
 fn score(store: &Path, args: ScoreArgs) -> Result<ExitCode> {
     use samplemix::score::{self, LlamaScorer, LlamaSettings, QualityScorer};
     let mut settings = LlamaSettings {
@@ -312,13 +320,7 @@ fn score(store: &Path, args: ScoreArgs) -> Result<ExitCode> {
         };
         pool.close()?;
         if args.json.json {
-            #[derive(serde::Serialize)]
-            struct Out<'a> {
-                #[serde(flatten)]
-                report: &'a score::ScoreReport,
-                model_work: bool,
-            }
-            print_json(&Out {
+            print_json(&ScoreOut {
                 report: &report,
                 model_work: false,
             })?;
@@ -348,13 +350,7 @@ fn score(store: &Path, args: ScoreArgs) -> Result<ExitCode> {
     progress.finish();
     pool.close()?;
     if args.json.json {
-        #[derive(serde::Serialize)]
-        struct Out<'a> {
-            #[serde(flatten)]
-            report: &'a score::ScoreReport,
-            model_work: bool,
-        }
-        print_json(&Out {
+        print_json(&ScoreOut {
             report: &report,
             model_work: true,
         })?;

@@ -293,13 +293,26 @@ impl Store {
 
     /// Every compact sample row, in sequence order.
     pub fn sample_rows(&self) -> impl Iterator<Item = Result<(u64, SampleRow)>> + '_ {
+        self.scan_seq(Table::Samples, 0)
+    }
+
+    /// Values of a table keyed by sequence number, from `from` on, in sequence order.
+    fn scan_seq<T: Versioned>(
+        &self,
+        table: Table,
+        from: u64,
+    ) -> impl Iterator<Item = Result<(u64, T)>> + '_ {
+        let start = codec::seq_key(from);
         self.db
-            .iterator_cf(self.cf(Table::Samples), rocksdb::IteratorMode::Start)
+            .iterator_cf(
+                self.cf(table),
+                rocksdb::IteratorMode::From(&start, rocksdb::Direction::Forward),
+            )
             .map(move |item| {
                 let (key, value) = item.map_err(|e| self.db_err(e))?;
                 let seq = codec::read_seq(&key).ok_or_else(|| Error::Corrupt {
                     path: self.path.clone(),
-                    table: "samples",
+                    table: table.name(),
                     key: codec::hex(&key),
                     reason: "key is not a sequence number".into(),
                 })?;
@@ -364,22 +377,7 @@ impl Store {
 
     /// Samples with sequence numbers `from..`, in order.
     pub fn docs_from(&self, from: u64) -> impl Iterator<Item = Result<(u64, DocRecord)>> + '_ {
-        let start = codec::seq_key(from);
-        self.db
-            .iterator_cf(
-                self.cf(Table::Docs),
-                rocksdb::IteratorMode::From(&start, rocksdb::Direction::Forward),
-            )
-            .map(move |item| {
-                let (key, value) = item.map_err(|e| self.db_err(e))?;
-                let seq = codec::read_seq(&key).ok_or_else(|| Error::Corrupt {
-                    path: self.path.clone(),
-                    table: "docs",
-                    key: codec::hex(&key),
-                    reason: "key is not a sequence number".into(),
-                })?;
-                Ok((seq, self.decode(&key, &value)?))
-            })
+        self.scan_seq(Table::Docs, from)
     }
 
     /// Sequence numbers marked for re-indexing.
