@@ -27,7 +27,8 @@ fn fixture(skip: usize, n: usize) -> String {
 }
 
 fn score(env: &Env, extra: &[&str]) -> serde_json::Value {
-    let mut args = vec!["score", "--max-tokens", "24", "--json"];
+    // One llama.cpp thread per test: tests run two at a time on two cores.
+    let mut args = vec!["score", "--max-tokens", "24", "--threads", "1", "--json"];
     args.extend_from_slice(extra);
     env.run(&args).ok().json()
 }
@@ -63,7 +64,7 @@ fn scoring_is_incremental_and_follows_the_fingerprint() {
 
     // Another setting that changes results is another fingerprint: everything is rescored.
     let other = env
-        .run(&["score", "--max-tokens", "16", "--json"])
+        .run(&["score", "--max-tokens", "16", "--threads", "1", "--json"])
         .ok()
         .json();
     assert_ne!(other["fingerprint"], first["fingerprint"]);
@@ -201,7 +202,15 @@ fn sigkill_while_scoring_loses_at_most_the_batch_in_flight() {
     let f = env.write("a.jsonl", fixture(100, 48).as_bytes());
     env.run(&["append", s(&f)]).ok();
     let mut child = env
-        .cmd(&["score", "--max-tokens", "24", "--batch-samples", "4"])
+        .cmd(&[
+            "score",
+            "--max-tokens",
+            "24",
+            "--threads",
+            "1",
+            "--batch-samples",
+            "4",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
