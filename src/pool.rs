@@ -375,7 +375,7 @@ pub(crate) fn entry_from_row<'d>(seq: u64, doc: &'d DocRecord, row: &SampleRow) 
         scores: IndexScores {
             topic: row.topic.map(u64::from),
             mean_nll: row.mean_nll.map(f64::from),
-            diversity: None,
+            novelty: row.novelty.map(f64::from),
         },
     }
 }

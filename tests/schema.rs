@@ -41,7 +41,7 @@ fn index_doc_names_every_field() {
         names::TOKENS,
         names::TOPIC,
         names::MEAN_NLL,
-        names::DIVERSITY,
+        names::NOVELTY,
     ] {
         assert!(
             doc.contains(&format!("`{f}`")),

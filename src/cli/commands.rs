@@ -246,6 +246,7 @@ fn query(store: &Path, args: QueryArgs) -> Result<ExitCode> {
         max_quality: args.max_quality,
         mean_nll_bounds: None,
         min_diversity: args.min_diversity,
+        diversity: None,
         sort: match args.sort {
             SortArg::Relevance => SortBy::Relevance,
             SortArg::Quality => SortBy::Quality,
