@@ -112,6 +112,12 @@ impl PoolIndex {
         let writer = index
             .writer_with_num_threads(2, WRITER_MEMORY)
             .map_err(|e| Self::err(&path, e))?;
+        // A writer killed before its commit leaves files the last commit does not reference; a
+        // replayed delete would then collide with its `.del` file. Remove them first.
+        writer
+            .garbage_collect_files()
+            .wait()
+            .map_err(|e| Self::err(&path, e))?;
         let reader = Self::reader(&index, &path)?;
         Ok(PoolIndex {
             index,
