@@ -6,7 +6,9 @@
 //! The typed accessors for these tables live here too (an `impl Store` and an `impl StoreBatch`
 //! beside the ones of `mod.rs`), so that the stage's storage reads as one unit.
 
-use rocksdb::{Direction, IteratorMode, ReadOptions};
+use std::collections::HashMap;
+
+use rocksdb::IteratorMode;
 use serde::{Deserialize, Serialize};
 
 use super::codec::{self, Versioned};
@@ -449,25 +451,30 @@ impl Store {
         self.get(Table::Assignments, &codec::seq_key(seq))
     }
 
-    /// Sequence numbers of the samples in LSH bucket `bucket`, ascending.
-    pub fn lsh_bucket(&self, bucket: u64) -> Result<Vec<u64>> {
-        let start = lsh_key(bucket, 0);
-        let mut opts = ReadOptions::default();
-        if let Some(next) = bucket.checked_add(1) {
-            opts.set_iterate_upper_bound(lsh_key(next, 0).to_vec());
-        }
-        let mut out = Vec::new();
-        for item in self.db.iterator_cf_opt(
-            self.cf(Table::Lsh),
-            opts,
-            IteratorMode::From(&start, Direction::Forward),
-        ) {
-            let (key, _) = item.map_err(|e| self.db_err(e))?;
-            if key.len() != 16 || key[..8] != start[..8] {
-                break;
+    /// The samples of each of `buckets` (ascending seqs per bucket; buckets without samples are
+    /// left out): one iterator seeks the sorted bucket keys in turn.
+    pub fn lsh_buckets(&self, buckets: &[u64]) -> Result<HashMap<u64, Vec<u64>>> {
+        let mut sorted = buckets.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut out = HashMap::new();
+        let mut it = self.db.raw_iterator_cf(self.cf(Table::Lsh));
+        for b in sorted {
+            let prefix = b.to_be_bytes();
+            it.seek(lsh_key(b, 0));
+            let mut seqs = Vec::new();
+            while let Some(key) = it.key() {
+                if key.len() != 16 || key[..8] != prefix {
+                    break;
+                }
+                seqs.extend(codec::read_seq(&key[8..]));
+                it.next();
             }
-            out.extend(codec::read_seq(&key[8..]));
+            if !seqs.is_empty() {
+                out.insert(b, seqs);
+            }
         }
+        it.status().map_err(|e| self.db_err(e))?;
         Ok(out)
     }
 

@@ -455,15 +455,18 @@ impl Stage<'_, '_> {
             .collect::<Result<_>>()?;
 
         // Candidates among older samples: every sample in a shared bucket.
+        let all_buckets: Vec<u64> = computed
+            .iter()
+            .flat_map(|c| c.buckets.iter().copied())
+            .collect();
+        let members = self.store().lsh_buckets(&all_buckets)?;
         let mut old_cands: Vec<Vec<u64>> = Vec::with_capacity(seqs.len());
-        let mut bucket_cache: HashMap<u64, Vec<u64>> = HashMap::new();
         for c in &computed {
             let mut cands = Vec::new();
-            for &b in &c.buckets {
-                if let std::collections::hash_map::Entry::Vacant(e) = bucket_cache.entry(b) {
-                    e.insert(self.pool.store.lsh_bucket(b)?);
+            for b in &c.buckets {
+                if let Some(m) = members.get(b) {
+                    cands.extend_from_slice(m);
                 }
-                cands.extend_from_slice(&bucket_cache[&b]);
             }
             cands.sort_unstable();
             cands.dedup();

@@ -13,6 +13,8 @@
 
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
+use xxhash_rust::xxh3::xxh3_64;
+
 use super::scale::{cluster_ranks, product, quantiles};
 use crate::diversity::{for_each_word, topic_stats};
 use crate::error::Result;
@@ -125,12 +127,16 @@ fn stats_sizes(stats: &[crate::diversity::TopicStats]) -> Vec<u64> {
     stats.iter().map(|s| s.size).collect()
 }
 
-/// The words a topic's terms are made of.
-fn term_set(text: &str) -> HashSet<String> {
+/// The words a topic's terms are made of, as xxh3 hashes; the spelling of each hash is kept in
+/// `names` the first time it is seen.
+fn term_set(text: &str, names: &mut HashMap<u64, String>) -> HashSet<u64> {
     let mut out = HashSet::new();
     for_each_word(text, |w| {
         if w.chars().nth(1).is_some() && w.chars().any(char::is_alphabetic) {
-            out.insert(w.to_owned());
+            let h = xxh3_64(w.as_bytes());
+            if out.insert(h) {
+                names.entry(h).or_insert_with(|| w.to_owned());
+            }
         }
     });
     out
@@ -144,12 +150,13 @@ fn characteristic_terms(
 ) -> Result<Vec<Vec<TopicTerm>>> {
     let all: Vec<u64> = representatives.iter().flatten().copied().collect();
     let docs = pool.store.docs(&all)?;
+    let mut names: HashMap<u64, String> = HashMap::new();
     let mut at = 0;
-    let mut df: Vec<HashMap<String, u32>> = Vec::with_capacity(representatives.len());
+    let mut df: Vec<HashMap<u64, u32>> = Vec::with_capacity(representatives.len());
     for reps in representatives {
-        let mut counts: HashMap<String, u32> = HashMap::new();
+        let mut counts: HashMap<u64, u32> = HashMap::new();
         for doc in docs[at..at + reps.len()].iter().flatten() {
-            for w in term_set(&doc.text) {
+            for w in term_set(&doc.text, &mut names) {
                 *counts.entry(w).or_default() += 1;
             }
         }
@@ -157,15 +164,15 @@ fn characteristic_terms(
         df.push(counts);
     }
     let total: u64 = sizes.iter().sum();
-    let mut pool_est: HashMap<&str, f64> = HashMap::new();
+    let mut pool_est: HashMap<u64, f64> = HashMap::new();
     for (t, counts) in df.iter().enumerate() {
         let r = representatives[t].len();
         if r == 0 {
             continue;
         }
         let weight = sizes[t] as f64 / r as f64;
-        for (w, &c) in counts {
-            *pool_est.entry(w.as_str()).or_default() += weight * f64::from(c);
+        for (&w, &c) in counts {
+            *pool_est.entry(w).or_default() += weight * f64::from(c);
         }
     }
     Ok(df
@@ -179,10 +186,10 @@ fn characteristic_terms(
                 .filter(|(_, &c)| c >= min_df)
                 .map(|(w, &c)| {
                     let pt = f64::from(c) / r as f64;
-                    let est = pool_est.get(w.as_str()).copied().unwrap_or(0.0);
+                    let est = pool_est.get(w).copied().unwrap_or(0.0);
                     let p = (est + 1.0) / (total as f64 + 1.0);
                     TopicTerm {
-                        term: w.clone(),
+                        term: names[w].clone(),
                         score: pt * (pt / p).ln(),
                         topic_share: pt,
                         pool_share: (est / total.max(1) as f64).min(1.0),

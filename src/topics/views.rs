@@ -240,13 +240,19 @@ pub fn near_duplicate_groups(store: &Store) -> Result<(f32, Vec<DuplicateGroup>)
         }
         x
     }
+    let buckets: Vec<Vec<u64>> = seqs
+        .iter()
+        .map(|x| {
+            sigs.get(x)
+                .and_then(|sig| bucket_keys(sig, &st.settings.lsh).ok())
+                .unwrap_or_default()
+        })
+        .collect();
+    let members = store.lsh_buckets(&buckets.concat())?;
     for (i, &x) in seqs.iter().enumerate() {
         let Some(sig) = sigs.get(&x) else { continue };
-        let Ok(buckets) = bucket_keys(sig, &st.settings.lsh) else {
-            continue;
-        };
-        for b in buckets {
-            for y in store.lsh_bucket(b)? {
+        for b in &buckets[i] {
+            for &y in members.get(b).into_iter().flatten() {
                 let (Some(&j), Some(other)) = (index.get(&y), sigs.get(&y)) else {
                     continue;
                 };
