@@ -72,10 +72,20 @@ impl DiversityScale {
         })
     }
 
-    /// The smallest product whose d is at least `min_d`; `None` when no sample's is.
+    /// The smallest product whose d is at least `min_d` (d never decreases with the product);
+    /// `None` when no product's is. A product between two stored values `v[i-1] < p < v[i]`
+    /// (possible when the values are quantiles) has d = `(2 i + 1) / 2 / len`, which can reach
+    /// `min_d` before `d(v[i])` does: then the bound is the next float above `v[i-1]`.
     pub fn min_product(&self, min_d: f64) -> Option<f64> {
         let v = &self.q.values;
         let i = v.partition_point(|&x| self.d(x) < min_d);
+        let between = ((i + 1 + i) as f64 / 2.0 / v.len() as f64).min(1.0);
+        if between >= min_d {
+            return Some(match i {
+                0 => f64::NEG_INFINITY,
+                _ => v[i - 1].next_up(),
+            });
+        }
         v.get(i).copied()
     }
 
@@ -240,6 +250,42 @@ mod tests {
             }
         }
         assert!(scale.product(9, 1.0).is_none());
+    }
+
+    /// With quantiles instead of all products, the filter still keeps exactly the samples whose
+    /// d (as read from the quantiles) is at least D.
+    #[test]
+    fn filter_agrees_with_d_on_quantiles() {
+        let ranks = vec![0.2, 0.55, 0.9];
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let samples: Vec<(u32, f32)> = (0..20_000)
+            .map(|_| ((next() % 3) as u32, (next() % 1000) as f32 / 999.0))
+            .collect();
+        let products: Vec<f64> = samples
+            .iter()
+            .map(|&(t, n)| product(&ranks, t, n).unwrap())
+            .collect();
+        let scale = DiversityScale::from_quantiles(DiversityQuantiles {
+            generation: 1,
+            n: samples.len() as u64,
+            topic_score: vec![0.1, 0.2, 0.3],
+            topic_rank: ranks.clone(),
+            values: quantiles(products.clone()),
+        });
+        for k in 0..=200 {
+            let min_d = f64::from(k) / 200.0;
+            let f = scale.index_filter(Some(min_d));
+            for (&(t, n), &p) in samples.iter().zip(&products) {
+                let kept = f.min_novelty[t as usize].is_some_and(|m| n >= m);
+                assert_eq!(kept, scale.d(p) >= min_d, "D = {min_d}, t {t}, novelty {n}");
+            }
+        }
     }
 
     #[test]
