@@ -5,7 +5,7 @@
 //! token budget from those scores (see `ARCHITECTURE.md` for the pipeline).
 //!
 //! The pipeline, one module per stage:
-//! [`ingest`] → [`store`] / [`index`] (kept consistent by [`pool`]) → score → topics →
+//! [`ingest`] → [`store`] / [`index`] (kept consistent by [`pool`]) → score → [`topics`] →
 //! weight → draw → export/report.
 //!
 //! ```no_run
@@ -28,5 +28,6 @@ pub mod ingest;
 pub mod pool;
 pub mod score;
 pub mod store;
+pub mod topics;
 
 pub use error::{Error, Result};

@@ -243,6 +243,7 @@ impl Pool {
                 ));
             }
         }
+        problems.extend(crate::topics::verify(self)?);
         Ok(problems)
     }
 
@@ -295,7 +296,7 @@ impl Pool {
             scored: scorer.as_ref().map_or(0, |s| s.scored),
             too_short: scorer.as_ref().map_or(0, |s| s.too_short),
             scorer: scorer.map(|s| s.description),
-            topics: None,
+            topics: crate::topics::summary(&self.store)?,
             index,
             size_on_disk: self.store.size_on_disk(),
         })
@@ -331,6 +332,12 @@ impl Pool {
                 .as_ref()
                 .map(|s| s.nll_bounds(spec.min_quality, spec.max_quality));
         }
+        let diversity = crate::topics::DiversityScale::load(&self.store)?;
+        if spec.diversity.is_none() {
+            spec.diversity = diversity
+                .as_ref()
+                .map(|s| s.index_filter(spec.min_diversity));
+        }
         let result = index.search(&spec)?;
         let mut hits = Vec::with_capacity(result.hits.len());
         for hit in &result.hits {
@@ -339,6 +346,10 @@ impl Pool {
             };
             let row = self.store.sample_row(hit.seq)?;
             let mean_nll = row.and_then(|r| r.mean_nll).map(f64::from);
+            let parts = row
+                .and_then(|r| r.topic.zip(r.novelty))
+                .zip(diversity.as_ref())
+                .and_then(|((t, n), s)| s.parts(t, n));
             let text = if full_text {
                 doc.text.clone()
             } else {
@@ -351,9 +362,11 @@ impl Pool {
                 relevance: hit.relevance,
                 quality: mean_nll.zip(scale.as_ref()).map(|(m, s)| s.quality(m)),
                 mean_nll,
-                diversity: None,
+                diversity: parts.map(|p| p.d),
                 topic: row.and_then(|r| r.topic).map(u64::from),
                 text,
+                novelty: row.and_then(|r| r.novelty).map(f64::from),
+                diversity_parts: parts,
             });
         }
         Ok(QueryResult {
@@ -373,7 +386,7 @@ pub(crate) fn entry_from_row<'d>(seq: u64, doc: &'d DocRecord, row: &SampleRow) 
         scores: IndexScores {
             topic: row.topic.map(u64::from),
             mean_nll: row.mean_nll.map(f64::from),
-            diversity: None,
+            novelty: row.novelty.map(f64::from),
         },
     }
 }
@@ -472,8 +485,8 @@ pub struct PoolStats {
     pub too_short: u64,
     /// The current scorer (model and settings), once `score` has run.
     pub scorer: Option<String>,
-    /// Topic model state, once computed.
-    pub topics: Option<String>,
+    /// Topic model state, once `topics` has run.
+    pub topics: Option<crate::topics::TopicsSummary>,
     /// Index state.
     pub index: IndexStats,
     /// Bytes on disk (database and index).
@@ -541,6 +554,8 @@ pub struct SampleView {
     pub diversity: Option<f64>,
     /// The text.
     pub text: String,
+    /// The parts of d (topic, distance, cluster score and rank, novelty, nearest sample).
+    pub diversity_parts: Option<crate::topics::SampleDiversity>,
 }
 
 impl SampleView {
@@ -549,6 +564,7 @@ impl SampleView {
         let score = store.score(seq)?;
         let mean_nll = row.and_then(|r| r.mean_nll).map(f64::from);
         let scale = QualityScale::load(store)?;
+        let diversity = crate::topics::sample_diversity(store, seq, row.as_ref())?;
         let metadata = match &doc.metadata {
             None => None,
             Some(m) => Some(serde_json::from_str(m).map_err(|e| Error::Corrupt {
@@ -573,8 +589,9 @@ impl SampleView {
             perplexity: mean_nll.map(f64::exp),
             scored_tokens: score.as_ref().map(|s| s.n_scored),
             fingerprint: score.map(|s| s.fingerprint),
-            diversity: None,
+            diversity: diversity.as_ref().and_then(|d| d.d),
             text: doc.text,
+            diversity_parts: diversity,
         })
     }
 }
@@ -609,4 +626,8 @@ pub struct QueryHit {
     pub topic: Option<u64>,
     /// A snippet, or the whole text with `--full`.
     pub text: String,
+    /// Novelty: 1 - largest estimated Jaccard similarity to another sample.
+    pub novelty: Option<f64>,
+    /// The parts of d (cluster score and rank, novelty, d).
+    pub diversity_parts: Option<crate::diversity::DiversityParts>,
 }

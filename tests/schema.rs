@@ -5,8 +5,9 @@
 
 use samplemix::index::{self, names};
 use samplemix::store::{
-    self, DocRecord, NllQuantiles, PoolCounters, SampleRow, ScoreRecord, ScorerState, SourceInfo,
-    Table, Versioned,
+    self, AssignmentRecord, DiversityQuantiles, DocRecord, EmbeddingRecord, MinHashRecord,
+    NllQuantiles, OverlapRecord, PoolCounters, SampleRow, ScoreRecord, ScorerState, SourceInfo,
+    Table, TopicModel, TopicRecord, TopicState, Versioned,
 };
 
 fn read(path: &str) -> String {
@@ -40,7 +41,7 @@ fn index_doc_names_every_field() {
         names::TOKENS,
         names::TOPIC,
         names::MEAN_NLL,
-        names::DIVERSITY,
+        names::NOVELTY,
     ] {
         assert!(
             doc.contains(&format!("`{f}`")),
@@ -71,6 +72,14 @@ fn store_doc_names_every_table_and_value_version() {
         ("ScoreRecord", ScoreRecord::VERSION),
         ("ScorerState", ScorerState::VERSION),
         ("NllQuantiles", NllQuantiles::VERSION),
+        ("MinHashRecord", MinHashRecord::VERSION),
+        ("OverlapRecord", OverlapRecord::VERSION),
+        ("EmbeddingRecord", EmbeddingRecord::VERSION),
+        ("AssignmentRecord", AssignmentRecord::VERSION),
+        ("TopicRecord", TopicRecord::VERSION),
+        ("TopicState", TopicState::VERSION),
+        ("TopicModel", TopicModel::VERSION),
+        ("DiversityQuantiles", DiversityQuantiles::VERSION),
     ] {
         assert!(
             doc.contains(&format!("{name} v{version}")),

@@ -21,6 +21,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Get { id, json } => get(&cli.store, &id, json.json),
         Command::Query(args) => query(&cli.store, args),
         Command::Score(args) => score(&cli.store, args),
+        Command::Topics(args) => super::topics::run(&cli.store, args),
     }
 }
 
@@ -166,7 +167,9 @@ fn stats(store: &Path, json: bool) -> Result<ExitCode> {
     writeln!(
         out,
         "topics          {}",
-        s.topics.as_deref().unwrap_or("not computed")
+        s.topics
+            .as_ref()
+            .map_or("not computed".into(), |t| t.to_string())
     )?;
     writeln!(
         out,
@@ -226,6 +229,23 @@ fn get(store: &Path, id: &str, json: bool) -> Result<ExitCode> {
     writeln!(out, "quality    {}", opt(v.quality))?;
     writeln!(out, "mean nll   {}", opt(v.mean_nll))?;
     writeln!(out, "diversity  {}", opt(v.diversity))?;
+    if let Some(p) = &v.diversity_parts {
+        writeln!(
+            out,
+            "  parts    cluster score {}, cluster rank {}, novelty {}, topic distance {}",
+            opt(p.cluster_score),
+            opt(p.cluster_rank),
+            opt(p.novelty),
+            opt(p.topic_distance.map(f64::from))
+        )?;
+        if let Some(n) = &p.nearest {
+            writeln!(
+                out,
+                "  nearest  {n} (estimated Jaccard {})",
+                opt(p.nearest_jaccard)
+            )?;
+        }
+    }
     writeln!(
         out,
         "topic      {}",
@@ -256,6 +276,7 @@ fn query(store: &Path, args: QueryArgs) -> Result<ExitCode> {
         max_quality: args.max_quality,
         mean_nll_bounds: None,
         min_diversity: args.min_diversity,
+        diversity: None,
         sort: match args.sort {
             SortArg::Relevance => SortBy::Relevance,
             SortArg::Quality => SortBy::Quality,

@@ -4,6 +4,7 @@
 
 mod commands;
 mod progress;
+mod topics;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -45,6 +46,8 @@ pub enum Command {
     Score(ScoreArgs),
     /// Search the pool; prints JSONL (one hit a line).
     Query(QueryArgs),
+    /// Embed, cluster and compute diversity for the samples that need it.
+    Topics(topics::TopicsArgs),
 }
 
 /// `samplemix score`.

@@ -35,9 +35,9 @@
 //!
 //! **Why hand-written.** linfa-clustering 0.8.1 (the maintained Rust k-means, with k-means++ and
 //! incremental mini-batch fitting) was measured on the same 1M x 64 `f32` rows (k = 256, batches
-//! of 4096) on this project's 2-core build machine, both under the same load
-//! (BENCHMARKS-diversity.md): its k-means++ recomputes each row's distance to every chosen centre
-//! for each new centre (O(n k^2 d)) and took 6.1 s on the first 4096-row batch alone; one pass of
+//! of 4096) on this project's 2-core build machine, both under the same load (BENCHMARKS.md,
+//! "Diversity"): its k-means++ recomputes each row's distance to every chosen centre for each
+//! new centre (O(n k^2 d)) and took 6.1 s on the first 4096-row batch alone; one pass of
 //! mini-batch took 16.8 s and one prediction pass 10.7 s, ending at inertia/row 83.7. This module
 //! fits in 12.1 s all told (seeding, 245 steps, one Lloyd iteration, final assignment) to
 //! inertia/row 68.8 (the noise alone gives 64), and assigns all rows in 3.2 s. linfa also takes

@@ -20,7 +20,7 @@ use tantivy::{
 pub use schema::{
     build as build_schema, names, to_json as schema_json, Fields, INDEX_SCHEMA_VERSION,
 };
-pub use search::{IndexHit, QuerySpec, SearchResult, SortBy};
+pub use search::{DiversityFilter, IndexHit, QuerySpec, SearchResult, SortBy};
 
 use crate::error::{Error, Result};
 
@@ -37,8 +37,8 @@ pub struct IndexScores {
     pub topic: Option<u64>,
     /// Mean NLL per token.
     pub mean_nll: Option<f64>,
-    /// Diversity d in [0, 1].
-    pub diversity: Option<f64>,
+    /// Novelty in [0, 1].
+    pub novelty: Option<f64>,
 }
 
 /// Everything one index document is made of.
@@ -55,6 +55,9 @@ pub struct IndexEntry<'a> {
     /// Scores, where known.
     pub scores: IndexScores,
 }
+
+/// `(seq, topic, novelty)` of an indexed document.
+pub type IndexedDiversity = (u64, Option<u64>, Option<f64>);
 
 /// The commit payload: what the last commit covers.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
@@ -108,6 +111,12 @@ impl PoolIndex {
         let watermark = Self::read_payload(&index, &path)?.map_or(0, |p| p.next_seq);
         let writer = index
             .writer_with_num_threads(2, WRITER_MEMORY)
+            .map_err(|e| Self::err(&path, e))?;
+        // A writer killed before its commit leaves files the last commit does not reference; a
+        // replayed delete would then collide with its `.del` file. Remove them first.
+        writer
+            .garbage_collect_files()
+            .wait()
             .map_err(|e| Self::err(&path, e))?;
         let reader = Self::reader(&index, &path)?;
         Ok(PoolIndex {
@@ -214,6 +223,28 @@ impl PoolIndex {
         Ok(out)
     }
 
+    /// `(seq, topic, novelty)` of every live document, in index order (for consistency checks).
+    pub fn indexed_diversity(&self) -> Result<Vec<IndexedDiversity>> {
+        let searcher = self.reader.searcher();
+        let mut out = Vec::with_capacity(searcher.num_docs() as usize);
+        let err = |e| Self::err(&self.path, e);
+        for segment in searcher.segment_readers() {
+            let ff = segment.fast_fields();
+            let seq = ff.u64(names::SEQ).map_err(err)?;
+            let topic = ff.u64(names::TOPIC).map_err(err)?;
+            let novelty = ff.f64(names::NOVELTY).map_err(err)?;
+            let alive = segment.alive_bitset();
+            for doc in 0..segment.max_doc() {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    if let Some(s) = seq.first(doc) {
+                        out.push((s, topic.first(doc), novelty.first(doc)));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The field handles.
     pub fn fields(&self) -> &Fields {
         &self.fields
@@ -240,8 +271,8 @@ impl PoolIndex {
         if let Some(n) = e.scores.mean_nll {
             d.add_f64(f.mean_nll, n);
         }
-        if let Some(v) = e.scores.diversity {
-            d.add_f64(f.diversity, v);
+        if let Some(v) = e.scores.novelty {
+            d.add_f64(f.novelty, v);
         }
         d
     }

@@ -24,8 +24,8 @@ pub mod names {
     pub const TOPIC: &str = "topic";
     /// Mean negative log-likelihood per token under the reference model, once scored.
     pub const MEAN_NLL: &str = "mean_nll";
-    /// Diversity d in [0, 1], once computed.
-    pub const DIVERSITY: &str = "diversity";
+    /// Novelty (1 - largest estimated Jaccard similarity to another sample), once computed.
+    pub const NOVELTY: &str = "novelty";
 }
 
 /// Handles of every field of the index.
@@ -44,8 +44,10 @@ pub struct Fields {
     /// f64, indexed and fast; absent until `score`. Quality q is a decreasing function of it
     /// (its rank in the pool), so quality filters and sorts are mean-NLL ranges and sorts.
     pub mean_nll: Field,
-    /// f64, indexed and fast; absent until `topics`.
-    pub diversity: Field,
+    /// f64, indexed and fast; absent until `topics`. Diversity d is a rank of
+    /// `cluster_rank(topic) * novelty` over the pool, so diversity filters and sorts are
+    /// per-topic novelty ranges and a sort on that product.
+    pub novelty: Field,
 }
 
 /// Builds the index schema and its field handles.
@@ -63,7 +65,7 @@ pub fn build() -> (Schema, Fields) {
     let tokens = b.add_u64_field(names::TOKENS, FAST);
     let topic = b.add_u64_field(names::TOPIC, indexed_fast.clone());
     let mean_nll = b.add_f64_field(names::MEAN_NLL, indexed_fast.clone());
-    let diversity = b.add_f64_field(names::DIVERSITY, indexed_fast);
+    let novelty = b.add_f64_field(names::NOVELTY, indexed_fast);
     let fields = Fields {
         seq,
         text,
@@ -71,7 +73,7 @@ pub fn build() -> (Schema, Fields) {
         tokens,
         topic,
         mean_nll,
-        diversity,
+        novelty,
     };
     (b.build(), fields)
 }

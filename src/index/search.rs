@@ -44,10 +44,26 @@ pub struct QuerySpec {
     pub mean_nll_bounds: Option<(Option<f64>, Option<f64>)>,
     /// Diversity at least this.
     pub min_diversity: Option<f64>,
+    /// The per-topic novelty bounds equivalent to the diversity filter and order in the current
+    /// pool, filled in by `Pool::query` from the pool's diversity scale; `None` before `topics`
+    /// has run, and then any diversity filter or sort matches nothing.
+    pub diversity: Option<DiversityFilter>,
     /// Result order.
     pub sort: SortBy,
     /// How many hits to return.
     pub limit: usize,
+}
+
+/// Diversity as the index can answer it. d(x) is a rank of `topic_rank[topic] * novelty` over the
+/// pool, so `d >= D` is, per topic, a lower bound on novelty, and sorting by d is sorting by that
+/// product (see `topics::DiversityScale`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DiversityFilter {
+    /// Cluster rank of each topic's members (index: topic id).
+    pub topic_rank: Vec<f64>,
+    /// Smallest novelty that qualifies in each topic (index: topic id); `None`: no sample of
+    /// the topic does.
+    pub min_novelty: Vec<Option<f32>>,
 }
 
 /// One search result.
@@ -146,9 +162,32 @@ pub(super) fn run(index: &PoolIndex, spec: &QuerySpec) -> Result<SearchResult, S
             None => clauses.push((Occur::Must, Box::new(EmptyQuery))),
         }
     }
+    // Diversity filters and sorts are, per topic, novelty ranges (see DiversityFilter).
     if spec.min_diversity.is_some() || spec.sort == SortBy::Diversity {
-        let min = spec.min_diversity.or(Some(f64::MIN));
-        clauses.push((Occur::Must, Box::new(f64_range(f.diversity, min, None))));
+        let per_topic: Vec<(Occur, Box<dyn Query>)> = spec
+            .diversity
+            .iter()
+            .flat_map(|d| d.min_novelty.iter().enumerate())
+            .filter(|(t, _)| spec.topic.is_none_or(|only| only == *t as u64))
+            .filter_map(|(t, min)| {
+                let min = (*min)?;
+                let topic = TermQuery::new(
+                    Term::from_field_u64(f.topic, t as u64),
+                    IndexRecordOption::Basic,
+                );
+                let novelty = f64_range(f.novelty, Some(f64::from(min)), None);
+                let both: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, Box::new(topic) as Box<dyn Query>),
+                    (Occur::Must, Box::new(novelty)),
+                ]));
+                Some((Occur::Should, both))
+            })
+            .collect();
+        if per_topic.is_empty() {
+            clauses.push((Occur::Must, Box::new(EmptyQuery)));
+        } else {
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(per_topic))));
+        }
     }
     let query: Box<dyn Query> = if clauses.is_empty() {
         Box::new(AllQuery)
@@ -180,14 +219,42 @@ pub(super) fn run(index: &PoolIndex, spec: &QuerySpec) -> Result<SearchResult, S
                 });
             }
         }
-        SortBy::Quality | SortBy::Diversity => {
+        SortBy::Diversity => {
+            let ranks = spec
+                .diversity
+                .as_ref()
+                .map(|d| d.topic_rank.clone())
+                .unwrap_or_default();
+            let collector =
+                TopDocs::with_limit(limit).custom_score(move |segment: &tantivy::SegmentReader| {
+                    let ff = segment.fast_fields();
+                    let topic = ff.u64(names::TOPIC).ok();
+                    let novelty = ff.f64(names::NOVELTY).ok();
+                    let ranks = ranks.clone();
+                    move |doc: tantivy::DocId| -> f64 {
+                        let t = topic.as_ref().and_then(|c| c.first(doc));
+                        let n = novelty.as_ref().and_then(|c| c.first(doc));
+                        match (t.and_then(|t| ranks.get(t as usize)), n) {
+                            // The product as topics::DiversityScale computes it (novelty is an
+                            // f32 stored as f64, so this is the same number).
+                            (Some(r), Some(n)) => r * n,
+                            _ => f64::NEG_INFINITY,
+                        }
+                    }
+                });
+            let (top, count) = searcher.search(&query, &(collector, Count))?;
+            total = count;
+            for (_, addr) in top {
+                hits.push(IndexHit {
+                    seq: seq_of(addr)?,
+                    relevance: None,
+                });
+            }
+        }
+        SortBy::Quality => {
             // Best quality is lowest mean NLL.
-            let (field, order) = if spec.sort == SortBy::Quality {
-                (names::MEAN_NLL, Order::Asc)
-            } else {
-                (names::DIVERSITY, Order::Desc)
-            };
-            let collector = TopDocs::with_limit(limit).order_by_fast_field::<f64>(field, order);
+            let collector =
+                TopDocs::with_limit(limit).order_by_fast_field::<f64>(names::MEAN_NLL, Order::Asc);
             let (top, count) = searcher.search(&query, &(collector, Count))?;
             total = count;
             for (_, addr) in top {

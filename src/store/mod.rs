@@ -8,6 +8,7 @@ pub mod codec;
 pub mod format;
 mod lock;
 mod records;
+mod topic_records;
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +19,12 @@ pub use format::{FORMAT_VERSION, OLDEST_READABLE_FORMAT};
 pub use lock::LOCK_FILE;
 pub use records::{
     DocRecord, NllQuantiles, PoolCounters, SampleRow, ScoreRecord, ScorerState, SourceInfo,
+};
+pub use topic_records::{
+    f16_bits_to_f32, f32_to_f16_bits, round_to_f16, AssignmentRecord, DiversityQuantiles,
+    EmbeddingRecord, MinHashRecord, OverlapRecord, TopicModel, TopicRecord, TopicSettings,
+    TopicSourceShare, TopicState, TopicTerm, DIVERSITY_SCALE_KEY, TOPICS_KEY, TOPIC_MODEL_KEY,
+    TOPIC_REFIT_KEY,
 };
 
 use crate::error::{Error, Result};
@@ -44,11 +51,24 @@ pub enum Table {
     Reindex,
     /// Maps a sequence number (u64 BE) to its [`ScoreRecord`].
     Scores,
+    /// Maps a sequence number (u64 BE) to its [`MinHashRecord`].
+    Minhash,
+    /// Maps an LSH bucket key (u64 BE) followed by a sequence number (u64 BE) to nothing: the
+    /// samples of a bucket are the keys under its 8-byte prefix.
+    Lsh,
+    /// Maps a sequence number (u64 BE) to its [`OverlapRecord`].
+    Overlaps,
+    /// Maps a sequence number (u64 BE) to its [`EmbeddingRecord`].
+    Embeddings,
+    /// Maps a sequence number (u64 BE) to its [`AssignmentRecord`].
+    Assignments,
+    /// Maps a topic id (u32 BE) to its [`TopicRecord`].
+    Topics,
 }
 
 impl Table {
     /// Every table, in creation order.
-    pub const ALL: [Table; 8] = [
+    pub const ALL: [Table; 14] = [
         Table::Meta,
         Table::Docs,
         Table::Samples,
@@ -57,6 +77,12 @@ impl Table {
         Table::Ids,
         Table::Reindex,
         Table::Scores,
+        Table::Minhash,
+        Table::Lsh,
+        Table::Overlaps,
+        Table::Embeddings,
+        Table::Assignments,
+        Table::Topics,
     ];
 
     /// The column family name.
@@ -70,6 +96,12 @@ impl Table {
             Table::Ids => "ids",
             Table::Reindex => "reindex",
             Table::Scores => "scores",
+            Table::Minhash => "minhash",
+            Table::Lsh => "lsh",
+            Table::Overlaps => "overlaps",
+            Table::Embeddings => "embeddings",
+            Table::Assignments => "assignments",
+            Table::Topics => "topics",
         }
     }
 }

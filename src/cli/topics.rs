@@ -1,0 +1,223 @@
+//! `samplemix topics`: runs the diversity stage, then optionally lists the topics (`--show`) and
+//! the near-duplicate groups (`--duplicates`).
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use samplemix::pool::Pool;
+use samplemix::topics::{
+    self, DuplicateGroup, TopicCount, TopicView, TopicsObserver, TopicsOptions,
+};
+use serde::Serialize;
+
+use super::JsonFlag;
+
+/// `samplemix topics`.
+#[derive(clap::Args, Debug)]
+pub struct TopicsArgs {
+    /// Re-cluster the whole pool (new topic ids).
+    #[arg(long)]
+    pub refit: bool,
+    /// Number of topics, or `auto` for round(sqrt(n / 2)) clamped to 2..256 (the default). It is
+    /// kept for later refits; a number other than the current model's refits.
+    #[arg(long, value_name = "K|auto", value_parser = parse_topics)]
+    pub topics: Option<TopicCount>,
+    /// Never refit because the pool drifted: new samples always join the current topics (an
+    /// explicit --refit still refits).
+    #[arg(long)]
+    pub keep_topics: bool,
+    /// List the topics: size, tokens, share per source, characteristic terms.
+    #[arg(long)]
+    pub show: bool,
+    /// List the near-duplicate groups (estimated Jaccard similarity >= 0.73, for pairs at 0.8).
+    #[arg(long)]
+    pub duplicates: bool,
+    /// Samples per store batch (tuning and tests).
+    #[arg(long, hide = true, default_value_t = topics::DEFAULT_CHUNK)]
+    pub chunk: usize,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+fn parse_topics(s: &str) -> Result<TopicCount, String> {
+    if s == "auto" {
+        return Ok(TopicCount::Default);
+    }
+    match s.parse::<usize>() {
+        Ok(k) if k >= 1 => Ok(TopicCount::Fixed(k)),
+        _ => Err(format!(
+            "{s:?} is neither a number of topics (1 or more) nor auto"
+        )),
+    }
+}
+
+/// One bar per phase on stderr, only on a terminal.
+struct Progress {
+    bar: Mutex<Option<ProgressBar>>,
+    interactive: bool,
+}
+
+impl TopicsObserver for Progress {
+    fn phase(&self, name: &str, total: Option<u64>) {
+        if !self.interactive {
+            return;
+        }
+        let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+        let template = if total.is_some() {
+            "{prefix} [{bar:30}] {pos}/{len} {per_sec} eta {eta}"
+        } else {
+            "{prefix} {spinner} {elapsed}"
+        };
+        bar.set_style(
+            ProgressStyle::with_template(template)
+                .expect("template is valid")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(name.to_string());
+        if total.is_none() {
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        }
+        *self.bar.lock().expect("progress lock") = Some(bar);
+    }
+
+    fn advance(&self, n: u64) {
+        if let Some(bar) = self.bar.lock().expect("progress lock").as_ref() {
+            bar.inc(n);
+        }
+    }
+
+    fn finished(&self) {
+        if let Some(bar) = self.bar.lock().expect("progress lock").take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Duplicates {
+    /// The estimated-similarity cut.
+    threshold: f32,
+    groups: Vec<DuplicateGroup>,
+}
+
+pub fn run(store: &Path, args: TopicsArgs) -> Result<ExitCode> {
+    let opts = TopicsOptions {
+        refit: args.refit,
+        topics: args.topics,
+        keep_topics: args.keep_topics,
+        chunk: args.chunk.max(1),
+    };
+    let mut pool = Pool::open_writer(store)?;
+    let progress = Progress {
+        bar: Mutex::new(None),
+        interactive: std::io::stderr().is_terminal(),
+    };
+    let report = topics::run(&mut pool, &opts, &progress)?;
+    let shown = if args.show {
+        Some(topics::show(pool.store())?)
+    } else {
+        None
+    };
+    let duplicates = if args.duplicates {
+        let (threshold, groups) = topics::near_duplicate_groups(pool.store())?;
+        Some(Duplicates { threshold, groups })
+    } else {
+        None
+    };
+    pool.close()?;
+    if args.json.json {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            report: &'a topics::TopicsReport,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            topics: Option<&'a Vec<TopicView>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            duplicates: Option<&'a Duplicates>,
+        }
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer(
+            &mut out,
+            &Out {
+                report: &report,
+                topics: shown.as_ref(),
+                duplicates: duplicates.as_ref(),
+            },
+        )?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "processed {} new samples ({} older samples' novelty raised), {} joined topics{}; \
+         {} index documents updated in {:.1} s",
+        report.processed,
+        report.novelty_updated,
+        report.joined,
+        match &report.refit {
+            Some(r) => format!(
+                "; refit ({}): {} topics on {} samples, {} in {:.1} s",
+                r.reason, r.k, r.samples, r.algorithm, r.fit_seconds
+            ),
+            None => String::new(),
+        },
+        report.reindexed,
+        report.seconds
+    )?;
+    writeln!(out, "topics: {}", report.state)?;
+    if let Some(list) = &shown {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{:>5} {:>7} {:>10} {:>6} {:>6}  {:<40} terms",
+            "topic", "samples", "tokens", "share", "score", "sources (share of samples)"
+        )?;
+        for t in list {
+            let sources: Vec<String> = t
+                .sources
+                .iter()
+                .take(3)
+                .map(|s| format!("{} {:.0}%", s.source, 100.0 * s.share))
+                .collect();
+            writeln!(
+                out,
+                "{:>5} {:>7} {:>10} {:>5.1}% {:>6.3}  {:<40} {}",
+                t.topic,
+                t.size,
+                t.tokens,
+                100.0 * t.token_share,
+                t.score,
+                sources.join(", "),
+                t.terms
+                    .iter()
+                    .take(8)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )?;
+        }
+    }
+    if let Some(d) = &duplicates {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} near-duplicate groups (estimated Jaccard >= {:.3}):",
+            d.groups.len(),
+            d.threshold
+        )?;
+        for g in &d.groups {
+            let ids: Vec<String> = g
+                .members
+                .iter()
+                .map(|m| format!("{} ({})", m.id, m.source))
+                .collect();
+            writeln!(out, "  {}", ids.join("  "))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

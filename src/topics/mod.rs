@@ -1,0 +1,811 @@
+//! The diversity stage (`samplemix topics`): it keeps every sample's n-gram overlap, topic and
+//! the parts of d(x) in the store, current as the pool grows, using the algorithms of
+//! [`crate::diversity`].
+//!
+//! One run, [`run`], does only the work the pool lacks:
+//!
+//! 1. **A refit in progress** (a crash while one was being written) is finished first.
+//! 2. **New samples** (from the `overlap_next` watermark of [`TopicState`] to the pool's end), in
+//!    chunks: each gets its MinHash signature, LSH bucket entries and hashed n-gram embedding
+//!    (rounded to binary16, the stored precision); its overlap is found through the buckets
+//!    among all older samples (prefix scans of table `lsh`) and the chunk's earlier ones, and
+//!    every older sample whose overlap it raises gets its overlap and novelty rewritten
+//!    ([`Overlap::offer`]: the larger estimate, the smaller sequence number among equals). When
+//!    a topic model exists and no refit is due, the new samples join their nearest centroid
+//!    ([`KMeansModel::join`]: running statistics in fixed point).
+//! 3. **A refit** when asked (`--refit`, a different `--topics`), when there is no model yet,
+//!    or when the drift rule of [`KMeansModel::refit_advice`] says so after the joins (unless
+//!    `keep_topics`): k-means on every stored embedding, taken in the order of the samples' text
+//!    hashes (table `dedup`), so the fit depends on the pool's content and not on the order it
+//!    was appended in. The new model is stored first (`meta`/`topic_refit`), then the samples'
+//!    topics in chunks, then it becomes the current model.
+//! 4. **Summary**: per-topic records (size, tokens, sources, compactness, separation, score,
+//!    cluster rank, representatives nearest the centroid and their characteristic terms), and
+//!    the [`DiversityScale`] that turns a sample's topic and novelty into d(x).
+//!
+//! **Crashes.** Every write is one atomic batch that carries the watermarks it advances: a
+//! chunk's signatures, buckets, overlaps (new and raised), embeddings, topics, sample rows,
+//! re-index marks, the model's running statistics and [`TopicState`] go in together. Samples
+//! whose index document changes are marked in table `reindex` in the same batch; their
+//! documents are replaced after it and the marks cleared after the index commit, so a kill at any
+//! point leaves a store that opens, and the next run (or a writer's open) completes the rest.
+//!
+//! [`KMeansModel::join`]: crate::diversity::KMeansModel::join
+//! [`KMeansModel::refit_advice`]: crate::diversity::KMeansModel::refit_advice
+
+mod scale;
+mod summary;
+mod views;
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use scale::{DiversityScale, SampleDiversity, MAX_SCALE_VALUES};
+pub use summary::REPRESENTATIVES;
+pub use views::{
+    near_duplicate_groups, sample_diversity, show, summary, verify, DuplicateGroup,
+    DuplicateMember, TopicView, TopicsSummary,
+};
+
+use crate::diversity::{
+    bucket_keys, default_k, fit, DiversityError, HashedEmbedder, KMeansParams, LshParams,
+    MinHasher, Overlap, RefitReason, Signature, DEFAULT_MINHASH_SEED, DEFAULT_NUM_PERM,
+    DEFAULT_SHINGLE_WORDS,
+};
+use crate::error::{Error, Result};
+use crate::pool::Pool;
+use crate::store::{
+    round_to_f16, AssignmentRecord, DocRecord, EmbeddingRecord, MinHashRecord, OverlapRecord,
+    SampleRow, Store, TopicModel, TopicSettings, TopicState, TOPICS_KEY, TOPIC_MODEL_KEY,
+    TOPIC_REFIT_KEY,
+};
+
+/// Samples per chunk: one parallel signature and embedding pass, one store batch.
+pub const DEFAULT_CHUNK: usize = 4096;
+/// Commit the index after this many replaced documents (and at the end).
+const INDEX_COMMIT_EVERY: usize = 100_000;
+
+/// Settings of a run.
+#[derive(Clone, Debug)]
+pub struct TopicsOptions {
+    /// Re-cluster the whole pool.
+    pub refit: bool,
+    /// Number of topics, kept for later refits; `None`: as asked for before (the default rule
+    /// [`default_k`] when never asked).
+    pub topics: Option<TopicCount>,
+    /// Never refit because of the drift rule: new samples always join the current topics.
+    pub keep_topics: bool,
+    /// Samples per chunk.
+    pub chunk: usize,
+}
+
+impl Default for TopicsOptions {
+    fn default() -> Self {
+        TopicsOptions {
+            refit: false,
+            topics: None,
+            keep_topics: false,
+            chunk: DEFAULT_CHUNK,
+        }
+    }
+}
+
+/// How many topics to fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopicCount {
+    /// [`default_k`] of the samples fitted: `clamp(round(sqrt(n / 2)), 2, 256)`.
+    Default,
+    /// This many.
+    Fixed(usize),
+}
+
+/// Hears about a run as it goes (the CLI draws progress bars).
+pub trait TopicsObserver: Sync {
+    /// A phase starts; `total` units of work when known.
+    fn phase(&self, _name: &str, _total: Option<u64>) {}
+    /// `n` more units of the current phase are done.
+    fn advance(&self, _n: u64) {}
+    /// The current phase is done.
+    fn finished(&self) {}
+}
+
+/// An observer that ignores everything.
+impl TopicsObserver for () {}
+
+/// What a refit did.
+#[derive(Clone, Debug, Serialize)]
+pub struct RefitReport {
+    /// Why it ran.
+    pub reason: String,
+    /// Topics.
+    pub k: usize,
+    /// Samples fitted.
+    pub samples: u64,
+    /// `lloyd` or `mini-batch`.
+    pub algorithm: String,
+    /// Mini-batch steps.
+    pub mini_batch_steps: usize,
+    /// Lloyd iterations.
+    pub lloyd_iterations: usize,
+    /// Mean squared distance of the samples to their centroids.
+    pub inertia_per_sample: f64,
+    /// Seconds of the fit alone.
+    pub fit_seconds: f64,
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Serialize)]
+pub struct TopicsReport {
+    /// New samples given a signature, buckets, overlap and embedding.
+    pub processed: u64,
+    /// Older samples whose overlap (and novelty) the new ones raised.
+    pub novelty_updated: u64,
+    /// Samples that joined the existing topics.
+    pub joined: u64,
+    /// The refit, if one ran.
+    pub refit: Option<RefitReport>,
+    /// Index documents replaced.
+    pub reindexed: u64,
+    /// Wall time.
+    pub seconds: f64,
+    /// The topic state afterwards.
+    pub state: TopicsSummary,
+}
+
+fn div_err(e: DiversityError) -> Error {
+    Error::Invalid(e.to_string())
+}
+
+impl Default for TopicSettings {
+    fn default() -> Self {
+        TopicSettings {
+            num_perm: DEFAULT_NUM_PERM as u32,
+            shingle_words: DEFAULT_SHINGLE_WORDS as u32,
+            minhash_seed: DEFAULT_MINHASH_SEED,
+            lsh: LshParams::default(),
+            embedder: HashedEmbedder::default(),
+            kmeans_seed: 0,
+            k_requested: None,
+        }
+    }
+}
+
+impl TopicSettings {
+    /// The MinHasher of these settings.
+    pub fn minhasher(&self) -> Result<MinHasher> {
+        MinHasher::new(
+            self.num_perm as usize,
+            self.shingle_words as usize,
+            self.minhash_seed,
+        )
+        .map_err(div_err)
+    }
+}
+
+/// The topic state of the pool, if `topics` ever ran.
+pub fn state(store: &Store) -> Result<Option<TopicState>> {
+    store.meta::<TopicState>(TOPICS_KEY)
+}
+
+/// The current topic model, if one was fitted.
+pub fn model(store: &Store) -> Result<Option<TopicModel>> {
+    store.meta::<TopicModel>(TOPIC_MODEL_KEY)
+}
+
+/// Runs the diversity stage over the samples that need it (see the module doc).
+pub fn run(
+    pool: &mut Pool,
+    opts: &TopicsOptions,
+    observer: &dyn TopicsObserver,
+) -> Result<TopicsReport> {
+    let started = Instant::now();
+    let samples = pool.counters.docs;
+    if samples == 0 {
+        return Err(Error::Invalid(
+            "the pool has no samples: append some before computing topics".into(),
+        ));
+    }
+    if let Some(TopicCount::Fixed(k)) = opts.topics {
+        if k == 0 {
+            return Err(div_err(DiversityError::Zero {
+                what: "number of topics",
+            }));
+        }
+        if k as u64 > samples {
+            return Err(div_err(DiversityError::TooFewSamples {
+                n: samples as usize,
+                k,
+            }));
+        }
+    }
+    let state = state(&pool.store)?.unwrap_or_else(|| TopicState {
+        settings: TopicSettings::default(),
+        overlap_next: 0,
+        topics_next: 0,
+        generation: 0,
+        refit_next: None,
+    });
+    let current = model(&pool.store)?;
+    let mut stage = Stage {
+        hasher: state.settings.minhasher()?,
+        pool,
+        state,
+        current,
+        observer,
+        chunk: opts.chunk.max(1),
+        to_reindex: BTreeSet::new(),
+        report: TopicsReport {
+            processed: 0,
+            novelty_updated: 0,
+            joined: 0,
+            refit: None,
+            reindexed: 0,
+            seconds: 0.0,
+            state: TopicsSummary::default(),
+        },
+    };
+    let k_before = stage.state.settings.k_requested;
+    match opts.topics {
+        Some(TopicCount::Fixed(k)) => stage.state.settings.k_requested = Some(k as u32),
+        Some(TopicCount::Default) => stage.state.settings.k_requested = None,
+        None => {}
+    }
+
+    // 1. A refit that a crash interrupted.
+    if let Some(from) = stage.state.refit_next {
+        let pending = stage
+            .pool
+            .store
+            .meta::<TopicModel>(TOPIC_REFIT_KEY)?
+            .ok_or_else(|| corrupt(&stage.pool.store, "a refit in progress has no model"))?;
+        stage.write_refit(pending, from)?;
+    }
+
+    // 2. New samples. Joins are skipped when a refit follows anyway.
+    // A different number of topics than the current model's, or a change of rule, refits.
+    let k_differs = opts.topics.is_some()
+        && stage.current.as_ref().is_some_and(|m| match opts.topics {
+            Some(TopicCount::Fixed(k)) => m.model.k() != k,
+            _ => k_before.is_some(),
+        });
+    let refit_first = opts.refit || stage.current.is_none() || k_differs;
+    if !refit_first && stage.state.topics_next < stage.state.overlap_next {
+        // Samples embedded by a run that ended before it could give them a topic.
+        stage.join_stored(stage.state.topics_next, stage.state.overlap_next)?;
+    }
+    stage.process_new(!refit_first)?;
+
+    // 3. A refit, when due.
+    let reason = if opts.refit {
+        Some("requested".to_string())
+    } else if let Some(m) = stage.current.as_ref() {
+        if k_differs {
+            Some(match opts.topics {
+                Some(TopicCount::Fixed(k)) => {
+                    format!("{k} topics asked for, the model has {}", m.model.k())
+                }
+                _ => "the default number of topics asked for".to_string(),
+            })
+        } else if opts.keep_topics {
+            None
+        } else {
+            m.model.refit_advice().map(|r| advice_text(&r))
+        }
+    } else {
+        Some("first fit".to_string())
+    };
+    if let Some(reason) = reason {
+        stage.refit(reason)?;
+    }
+
+    // 4. Topic records and the diversity scale.
+    stage.observer.phase("summarising topics", None);
+    summary::summarise(stage.pool, &stage.state)?;
+    stage.observer.finished();
+    stage.commit_index()?;
+    let mut report = stage.report;
+    report.state = views::summary(&pool.store)?.unwrap_or_default();
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The drift rule's advice, in words.
+pub fn advice_text(r: &RefitReason) -> String {
+    match r {
+        RefitReason::Growth { fitted, joined } => format!(
+            "grown: {joined} samples joined since the fit on {fitted} (a refit is due at half)"
+        ),
+        RefitReason::Distance {
+            fitted_mean,
+            joined_mean,
+        } => format!(
+            "drifted: joined samples lie {joined_mean:.3} from their centroids on average, \
+             fitted ones {fitted_mean:.3} (a refit is due above 1.25 times)"
+        ),
+    }
+}
+
+fn corrupt(store: &Store, reason: &str) -> Error {
+    Error::Corrupt {
+        path: store.path().to_path_buf(),
+        table: "meta",
+        key: "topics".into(),
+        reason: reason.into(),
+    }
+}
+
+/// A run in progress.
+struct Stage<'p, 'o> {
+    pool: &'p mut Pool,
+    state: TopicState,
+    current: Option<TopicModel>,
+    hasher: MinHasher,
+    observer: &'o dyn TopicsObserver,
+    chunk: usize,
+    /// Samples whose index document must be replaced (marked in the store).
+    to_reindex: BTreeSet<u64>,
+    report: TopicsReport,
+}
+
+/// What one new sample brings.
+struct Computed {
+    signature: Signature,
+    buckets: Vec<u64>,
+    embedding: Vec<f32>,
+}
+
+impl Stage<'_, '_> {
+    fn store(&self) -> &Store {
+        &self.pool.store
+    }
+
+    fn docs(&self, seqs: &[u64]) -> Result<Vec<DocRecord>> {
+        self.store()
+            .docs(seqs)?
+            .into_iter()
+            .zip(seqs)
+            .map(|(d, &seq)| d.ok_or_else(|| missing(self.store(), "docs", seq)))
+            .collect()
+    }
+
+    fn rows(&self, seqs: &[u64]) -> Result<Vec<SampleRow>> {
+        self.store()
+            .sample_rows_of(seqs)?
+            .into_iter()
+            .zip(seqs)
+            .map(|(r, &seq)| r.ok_or_else(|| missing(self.store(), "samples", seq)))
+            .collect()
+    }
+
+    /// Notes samples whose rows changed (and were marked for re-indexing in the batch just
+    /// committed); their documents are replaced once each, by [`Stage::commit_index`].
+    fn reindex(&mut self, seqs: impl IntoIterator<Item = u64>) -> Result<()> {
+        self.to_reindex.extend(seqs);
+        if self.to_reindex.len() >= INDEX_COMMIT_EVERY {
+            self.commit_index()?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the noted samples' documents from their current rows, commits the index and
+    /// clears their re-index marks.
+    fn commit_index(&mut self) -> Result<()> {
+        if self.to_reindex.is_empty() {
+            return Ok(());
+        }
+        let seqs: Vec<u64> = std::mem::take(&mut self.to_reindex).into_iter().collect();
+        self.observer
+            .phase("updating the index", Some(seqs.len() as u64));
+        for chunk in seqs.chunks(self.chunk) {
+            let docs = self.docs(chunk)?;
+            let rows = self.rows(chunk)?;
+            for ((&seq, doc), row) in chunk.iter().zip(&docs).zip(&rows) {
+                self.pool.replace_in_index(seq, doc, row)?;
+            }
+            self.observer.advance(chunk.len() as u64);
+        }
+        self.report.reindexed += seqs.len() as u64;
+        self.pool.commit_reindexed(&seqs)?;
+        self.observer.finished();
+        Ok(())
+    }
+
+    /// Step 2: signatures, buckets, overlaps and embeddings of the samples from the
+    /// `overlap_next` watermark on; joins when `join` and a model exists.
+    fn process_new(&mut self, join: bool) -> Result<()> {
+        let from = self.state.overlap_next;
+        let to = self.pool.counters.next_seq;
+        if from >= to {
+            return Ok(());
+        }
+        self.observer
+            .phase("signatures and embeddings", Some(to - from));
+        let mut start = from;
+        while start < to {
+            let end = (start + self.chunk as u64).min(to);
+            self.process_chunk(start, end, join)?;
+            self.observer.advance(end - start);
+            start = end;
+        }
+        self.observer.finished();
+        Ok(())
+    }
+
+    fn process_chunk(&mut self, start: u64, end: u64, join: bool) -> Result<()> {
+        let seqs: Vec<u64> = (start..end).collect();
+        let docs = self.docs(&seqs)?;
+        let settings = &self.state.settings;
+        let hasher = &self.hasher;
+        let computed: Vec<Computed> = docs
+            .par_iter()
+            .map(|doc| -> Result<Computed> {
+                let signature = hasher.signature_of_text(&doc.text);
+                let buckets = bucket_keys(&signature, &settings.lsh).map_err(div_err)?;
+                let mut embedding = settings.embedder.embed(&doc.text, None);
+                round_to_f16(&mut embedding);
+                Ok(Computed {
+                    signature,
+                    buckets,
+                    embedding,
+                })
+            })
+            .collect::<Result<_>>()?;
+
+        // Candidates among older samples: every sample in a shared bucket.
+        let all_buckets: Vec<u64> = computed
+            .iter()
+            .flat_map(|c| c.buckets.iter().copied())
+            .collect();
+        let members = self.store().lsh_buckets(&all_buckets)?;
+        let mut old_cands: Vec<Vec<u64>> = Vec::with_capacity(seqs.len());
+        for c in &computed {
+            let mut cands = Vec::new();
+            for b in &c.buckets {
+                if let Some(m) = members.get(b) {
+                    cands.extend_from_slice(m);
+                }
+            }
+            cands.sort_unstable();
+            cands.dedup();
+            old_cands.push(cands);
+        }
+        let mut old: Vec<u64> = old_cands.iter().flatten().copied().collect();
+        old.sort_unstable();
+        old.dedup();
+        let old_sigs: HashMap<u64, Signature> = old
+            .iter()
+            .zip(self.store().minhashes(&old)?)
+            .map(|(&s, m)| {
+                m.map(|m| (s, Signature::from_values(m.values)))
+                    .ok_or_else(|| missing(self.store(), "minhash", s))
+            })
+            .collect::<Result<_>>()?;
+        let mut overlaps: HashMap<u64, Overlap> = old
+            .iter()
+            .zip(self.store().overlaps(&old)?)
+            .map(|(&s, o)| {
+                o.map(|o| (s, o.overlap()))
+                    .ok_or_else(|| missing(self.store(), "overlaps", s))
+            })
+            .collect::<Result<_>>()?;
+
+        // Overlaps, in sequence order: each new sample against the older ones and the chunk's
+        // earlier ones; raised overlaps of older samples are collected.
+        let mut raised: BTreeSet<u64> = BTreeSet::new();
+        let mut local: HashMap<u64, Vec<u64>> = HashMap::new();
+        for (i, c) in computed.iter().enumerate() {
+            let x = seqs[i];
+            let mut cands = old_cands[i].clone();
+            for b in &c.buckets {
+                if let Some(m) = local.get(b) {
+                    cands.extend_from_slice(m);
+                }
+            }
+            cands.sort_unstable();
+            cands.dedup();
+            let mut own = Overlap::NONE;
+            for other in cands {
+                let sig = if other >= start {
+                    &computed[(other - start) as usize].signature
+                } else {
+                    &old_sigs[&other]
+                };
+                let j = sig.similarity(&c.signature).map_err(div_err)?;
+                own.offer(other, j);
+                let theirs = overlaps
+                    .get_mut(&other)
+                    .expect("every candidate has an overlap");
+                if theirs.offer(x, j) && other < start {
+                    raised.insert(other);
+                }
+            }
+            overlaps.insert(x, own);
+            for &b in &c.buckets {
+                local.entry(b).or_default().push(x);
+            }
+        }
+
+        // Topics of the new samples, when they join.
+        let dim = settings.embedder.dim();
+        let mut model = self.current.clone();
+        let assignments = match (&mut model, join) {
+            (Some(m), true) => {
+                let rows: Vec<f32> = computed
+                    .iter()
+                    .flat_map(|c| c.embedding.iter().copied())
+                    .collect();
+                Some(m.model.join(&rows, dim).map_err(div_err)?)
+            }
+            _ => None,
+        };
+        let generation = self.state.generation;
+
+        // Rows: new samples get novelty (and topic); raised older ones a new novelty.
+        let mut new_rows = self.rows(&seqs)?;
+        for (i, row) in new_rows.iter_mut().enumerate() {
+            row.novelty = Some(overlaps[&seqs[i]].novelty());
+            if let Some(a) = &assignments {
+                row.topic = Some(a[i].topic);
+            }
+        }
+        let raised: Vec<u64> = raised.into_iter().collect();
+        let mut raised_rows = self.rows(&raised)?;
+        for (s, row) in raised.iter().zip(raised_rows.iter_mut()) {
+            row.novelty = Some(overlaps[s].novelty());
+        }
+
+        let mut state = self.state.clone();
+        state.overlap_next = end;
+        if assignments.is_some() {
+            state.topics_next = end;
+        }
+        let mut batch = self.store().batch();
+        for (i, c) in computed.iter().enumerate() {
+            let x = seqs[i];
+            batch.put_minhash(
+                x,
+                &MinHashRecord {
+                    values: c.signature.values().to_vec(),
+                },
+            );
+            for &b in &c.buckets {
+                batch.put_lsh(b, x);
+            }
+            batch.put_overlap(x, &OverlapRecord::from(overlaps[&x]));
+            batch.put_embedding(
+                x,
+                &EmbeddingRecord {
+                    values: c.embedding.clone(),
+                },
+            );
+            if let Some(a) = &assignments {
+                batch.put_assignment(
+                    x,
+                    &AssignmentRecord {
+                        generation,
+                        topic: a[i].topic,
+                        distance: a[i].distance,
+                    },
+                );
+            }
+            batch.put_sample_row(x, &new_rows[i]);
+            batch.mark_reindex(x);
+        }
+        for (s, row) in raised.iter().zip(&raised_rows) {
+            batch.put_overlap(*s, &OverlapRecord::from(overlaps[s]));
+            batch.put_sample_row(*s, row);
+            batch.mark_reindex(*s);
+        }
+        if let Some(m) = &model {
+            if assignments.is_some() {
+                batch.put_meta(TOPIC_MODEL_KEY, m);
+            }
+        }
+        batch.put_meta(TOPICS_KEY, &state);
+        batch.commit()?;
+        self.state = state;
+        if assignments.is_some() {
+            self.current = model;
+            self.report.joined += seqs.len() as u64;
+        }
+        self.report.processed += seqs.len() as u64;
+        self.report.novelty_updated += raised.len() as u64;
+
+        self.reindex(seqs.into_iter().chain(raised))?;
+        Ok(())
+    }
+
+    /// Joins samples that have an embedding but no topic (`from..to`) to the current model.
+    fn join_stored(&mut self, from: u64, to: u64) -> Result<()> {
+        let Some(mut model) = self.current.clone() else {
+            return Ok(());
+        };
+        let dim = self.state.settings.embedder.dim();
+        self.observer.phase("joining topics", Some(to - from));
+        let mut start = from;
+        while start < to {
+            let end = (start + self.chunk as u64).min(to);
+            let seqs: Vec<u64> = (start..end).collect();
+            let rows = self.embedding_rows(&seqs, dim)?;
+            let assigned = model.model.join(&rows, dim).map_err(div_err)?;
+            let mut sample_rows = self.rows(&seqs)?;
+            let mut state = self.state.clone();
+            state.topics_next = end;
+            let mut batch = self.store().batch();
+            for (i, a) in assigned.iter().enumerate() {
+                sample_rows[i].topic = Some(a.topic);
+                batch.put_assignment(
+                    seqs[i],
+                    &AssignmentRecord {
+                        generation: state.generation,
+                        topic: a.topic,
+                        distance: a.distance,
+                    },
+                );
+                batch.put_sample_row(seqs[i], &sample_rows[i]);
+                batch.mark_reindex(seqs[i]);
+            }
+            batch.put_meta(TOPIC_MODEL_KEY, &model);
+            batch.put_meta(TOPICS_KEY, &state);
+            batch.commit()?;
+            self.state = state;
+            self.current = Some(model.clone());
+            self.report.joined += seqs.len() as u64;
+            self.reindex(seqs)?;
+            self.observer.advance(end - start);
+            start = end;
+        }
+        self.observer.finished();
+        Ok(())
+    }
+
+    /// The stored embeddings of `seqs` as row-major `f32`.
+    fn embedding_rows(&self, seqs: &[u64], dim: usize) -> Result<Vec<f32>> {
+        let mut rows = Vec::with_capacity(seqs.len() * dim);
+        for (e, &s) in self.store().embeddings(seqs)?.into_iter().zip(seqs) {
+            let e = e.ok_or_else(|| missing(self.store(), "embeddings", s))?;
+            if e.values.len() != dim {
+                return Err(Error::Corrupt {
+                    path: self.store().path().to_path_buf(),
+                    table: "embeddings",
+                    key: s.to_string(),
+                    reason: format!("{} values, the embedder has {dim}", e.values.len()),
+                });
+            }
+            rows.extend_from_slice(&e.values);
+        }
+        Ok(rows)
+    }
+
+    /// Step 3: fits k-means on every embedded sample, in text-hash order, then writes the
+    /// samples' topics.
+    fn refit(&mut self, reason: String) -> Result<()> {
+        let upto = self.state.overlap_next;
+        let order: Vec<u64> = self
+            .store()
+            .seqs_by_text_hash()?
+            .into_iter()
+            .filter(|&s| s < upto)
+            .collect();
+        let n = order.len();
+        let k = match self.state.settings.k_requested {
+            Some(k) => k as usize,
+            None => default_k(n),
+        };
+        if k > n {
+            return Err(div_err(DiversityError::TooFewSamples { n, k }));
+        }
+        let dim = self.state.settings.embedder.dim();
+        self.observer.phase("loading embeddings", Some(n as u64));
+        let mut rows = Vec::with_capacity(n * dim);
+        for chunk in order.chunks(self.chunk) {
+            rows.extend(self.embedding_rows(chunk, dim)?);
+            self.observer.advance(chunk.len() as u64);
+        }
+        self.observer.finished();
+        self.observer
+            .phase(&format!("fitting {k} topics on {n} samples"), None);
+        let seed = self.state.settings.kmeans_seed;
+        let t = Instant::now();
+        let fitted = fit(&rows, dim, &KMeansParams::new(k).with_seed(seed)).map_err(div_err)?;
+        let fit_seconds = t.elapsed().as_secs_f64();
+        self.observer.finished();
+        drop(rows);
+        self.report.refit = Some(RefitReport {
+            reason: reason.clone(),
+            k,
+            samples: n as u64,
+            algorithm: match fitted.algorithm {
+                crate::diversity::Algorithm::MiniBatch => "mini-batch".into(),
+                _ => "lloyd".into(),
+            },
+            mini_batch_steps: fitted.mini_batch_steps,
+            lloyd_iterations: fitted.lloyd_iterations,
+            inertia_per_sample: fitted.inertia / n.max(1) as f64,
+            fit_seconds,
+        });
+        let pending = TopicModel {
+            generation: self.state.generation + 1,
+            reason,
+            fitted_upto: upto,
+            seed,
+            model: fitted.model,
+        };
+        let mut state = self.state.clone();
+        state.refit_next = Some(0);
+        let mut batch = self.store().batch();
+        batch.put_meta(TOPIC_REFIT_KEY, &pending);
+        batch.put_meta(TOPICS_KEY, &state);
+        batch.commit()?;
+        self.state = state;
+        self.write_refit(pending, 0)
+    }
+
+    /// Writes the topics of a fitted model for the samples from `from` to the model's
+    /// `fitted_upto`, then makes it the current model.
+    fn write_refit(&mut self, pending: TopicModel, from: u64) -> Result<()> {
+        let dim = self.state.settings.embedder.dim();
+        let upto = pending.fitted_upto;
+        self.observer
+            .phase("writing topics", Some(upto.saturating_sub(from)));
+        let mut start = from;
+        while start < upto {
+            let end = (start + self.chunk as u64).min(upto);
+            let seqs: Vec<u64> = (start..end).collect();
+            let rows = self.embedding_rows(&seqs, dim)?;
+            let assigned = pending.model.assign(&rows, dim).map_err(div_err)?;
+            let mut sample_rows = self.rows(&seqs)?;
+            let mut changed = Vec::new();
+            let mut state = self.state.clone();
+            state.refit_next = Some(end);
+            let mut batch = self.store().batch();
+            for (i, a) in assigned.iter().enumerate() {
+                batch.put_assignment(
+                    seqs[i],
+                    &AssignmentRecord {
+                        generation: pending.generation,
+                        topic: a.topic,
+                        distance: a.distance,
+                    },
+                );
+                if sample_rows[i].topic != Some(a.topic) {
+                    sample_rows[i].topic = Some(a.topic);
+                    batch.put_sample_row(seqs[i], &sample_rows[i]);
+                    batch.mark_reindex(seqs[i]);
+                    changed.push(seqs[i]);
+                }
+            }
+            batch.put_meta(TOPICS_KEY, &state);
+            batch.commit()?;
+            self.state = state;
+            self.reindex(changed)?;
+            self.observer.advance(end - start);
+            start = end;
+        }
+        let mut state = self.state.clone();
+        state.refit_next = None;
+        state.generation = pending.generation;
+        state.topics_next = upto;
+        let mut batch = self.store().batch();
+        batch.put_meta(TOPIC_MODEL_KEY, &pending);
+        batch.delete_meta(TOPIC_REFIT_KEY);
+        batch.put_meta(TOPICS_KEY, &state);
+        batch.commit()?;
+        self.state = state;
+        self.current = Some(pending);
+        self.observer.finished();
+        Ok(())
+    }
+}
+
+fn missing(store: &Store, table: &'static str, seq: u64) -> Error {
+    Error::Corrupt {
+        path: store.path().to_path_buf(),
+        table,
+        key: seq.to_string(),
+        reason: "missing: the topics watermarks say it exists".into(),
+    }
+}

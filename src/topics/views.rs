@@ -1,0 +1,484 @@
+//! The read side of the diversity stage: the topic state for `stats`, the topic list of
+//! `topics --show`, near-duplicate groups, one sample's diversity for `get`, and the consistency
+//! checks `Pool::verify` runs.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use super::scale::{DiversityScale, SampleDiversity};
+use super::{advice_text, model, state};
+use crate::diversity::{
+    bucket_keys, grouping_threshold, Signature, DEFAULT_NEAR_DUPLICATE_THRESHOLD,
+};
+use crate::error::Result;
+use crate::pool::Pool;
+use crate::store::{SampleRow, Store, Table, TOPIC_MODEL_KEY, TOPIC_REFIT_KEY};
+
+/// The topic state of the pool, for `stats` and the report of `topics`.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct TopicsSummary {
+    /// Topics of the current model (0 before the first fit).
+    pub k: usize,
+    /// Fits so far (the current model's generation).
+    pub generation: u64,
+    /// Why the current model was fitted.
+    pub fit_reason: Option<String>,
+    /// Samples the current model was fitted on.
+    pub fitted_on: u64,
+    /// Samples that joined its topics since.
+    pub joined_since: u64,
+    /// Samples without a topic yet (run `topics`).
+    pub without_topic: u64,
+    /// Samples without a novelty yet.
+    pub without_novelty: u64,
+    /// The drift rule's advice, when it advises a refit.
+    pub refit_advice: Option<String>,
+    /// Whether a refit was interrupted (the next `topics` run finishes it).
+    pub refit_in_progress: bool,
+    /// How samples are embedded.
+    pub embedding: String,
+}
+
+impl std::fmt::Display for TopicsSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.generation == 0 {
+            write!(f, "no topic model yet")?;
+        } else {
+            write!(
+                f,
+                "{} topics, fit {} on {} samples ({}), {} joined since",
+                self.k,
+                self.generation,
+                self.fitted_on,
+                self.fit_reason.as_deref().unwrap_or("-"),
+                self.joined_since
+            )?;
+        }
+        if self.without_topic > 0 {
+            write!(f, "; {} samples without a topic", self.without_topic)?;
+        }
+        if self.refit_in_progress {
+            write!(f, "; a refit was interrupted (run topics)")?;
+        }
+        match &self.refit_advice {
+            Some(a) => write!(f, "; refit advised: {a}"),
+            None if self.generation > 0 => write!(f, "; no refit advised"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The topic state; `None` before `topics` first ran.
+pub fn summary(store: &Store) -> Result<Option<TopicsSummary>> {
+    let Some(st) = state(store)? else {
+        return Ok(None);
+    };
+    let samples = store.counters()?.docs;
+    let m = model(store)?;
+    let with_topic = m
+        .as_ref()
+        .map_or(0, |m| m.model.fitted() + m.model.joined());
+    let e = &st.settings.embedder;
+    Ok(Some(TopicsSummary {
+        k: m.as_ref().map_or(0, |m| m.model.k()),
+        generation: st.generation,
+        fit_reason: m.as_ref().map(|m| m.reason.clone()),
+        fitted_on: m.as_ref().map_or(0, |m| m.model.fitted()),
+        joined_since: m.as_ref().map_or(0, |m| m.model.joined()),
+        without_topic: samples.saturating_sub(with_topic),
+        without_novelty: store.counters()?.next_seq.saturating_sub(st.overlap_next),
+        refit_advice: m
+            .as_ref()
+            .and_then(|m| m.model.refit_advice())
+            .map(|r| advice_text(&r)),
+        refit_in_progress: st.refit_next.is_some(),
+        embedding: format!(
+            "hashed words and punctuation, {} dimensions, stored as binary16",
+            e.dim()
+        ),
+    }))
+}
+
+/// One source's part of a topic.
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceShareView {
+    /// Source name.
+    pub source: String,
+    /// Samples of the topic from it.
+    pub samples: u64,
+    /// Their tokens.
+    pub tokens: u64,
+    /// Share of the topic's samples.
+    pub share: f64,
+}
+
+/// One topic of `topics --show`.
+#[derive(Clone, Debug, Serialize)]
+pub struct TopicView {
+    /// Topic id (`query --topic`).
+    pub topic: u32,
+    /// Samples.
+    pub size: u64,
+    /// Tokens.
+    pub tokens: u64,
+    /// Share of the pool's tokens.
+    pub token_share: f64,
+    /// Mean distance of the members to the centroid.
+    pub compactness: f64,
+    /// Mean distance to the other topics' centroids.
+    pub separation: f64,
+    /// Cluster score.
+    pub score: f64,
+    /// Cluster rank of its members.
+    pub cluster_rank: f64,
+    /// Per source, most samples first.
+    pub sources: Vec<SourceShareView>,
+    /// Characteristic terms, best first.
+    pub terms: Vec<String>,
+    /// Ids of the members nearest to the centroid (at most 3).
+    pub examples: Vec<String>,
+}
+
+/// Every topic, by id.
+pub fn show(store: &Store) -> Result<Vec<TopicView>> {
+    let names: HashMap<u32, String> = store
+        .sources()?
+        .into_iter()
+        .map(|(name, info)| (info.id, name))
+        .collect();
+    let records = store.topic_records()?;
+    let pool_tokens: u64 = records.iter().map(|(_, r)| r.tokens).sum();
+    let mut out = Vec::with_capacity(records.len());
+    for (topic, r) in records {
+        let examples: Vec<u64> = r.representatives.iter().take(3).copied().collect();
+        let examples = store
+            .docs(&examples)?
+            .into_iter()
+            .flatten()
+            .map(|d| d.id)
+            .collect();
+        out.push(TopicView {
+            topic,
+            size: r.size,
+            tokens: r.tokens,
+            token_share: r.tokens as f64 / pool_tokens.max(1) as f64,
+            compactness: r.compactness,
+            separation: r.separation,
+            score: r.score,
+            cluster_rank: r.cluster_rank,
+            sources: r
+                .sources
+                .iter()
+                .map(|s| SourceShareView {
+                    source: names
+                        .get(&s.source_id)
+                        .cloned()
+                        .unwrap_or_else(|| format!("#{}", s.source_id)),
+                    samples: s.samples,
+                    tokens: s.tokens,
+                    share: s.samples as f64 / r.size.max(1) as f64,
+                })
+                .collect(),
+            terms: r.terms.iter().map(|t| t.term.clone()).collect(),
+            examples,
+        });
+    }
+    Ok(out)
+}
+
+/// A member of a near-duplicate group.
+#[derive(Clone, Debug, Serialize)]
+pub struct DuplicateMember {
+    /// Sample id.
+    pub id: String,
+    /// Source.
+    pub source: String,
+    /// Its novelty.
+    pub novelty: f64,
+}
+
+/// Samples linked by estimated Jaccard similarity at or above the grouping cut.
+#[derive(Clone, Debug, Serialize)]
+pub struct DuplicateGroup {
+    /// Its members, in sequence order.
+    pub members: Vec<DuplicateMember>,
+}
+
+/// The near-duplicate groups of the pool: connected components of the pairs whose estimated
+/// Jaccard similarity is at least [`grouping_threshold`]`(0.8, K)` (0.729 for K = 128), which
+/// finds about 97% of the pairs at a true similarity of exactly 0.8 and nearly all above. Returns
+/// the cut and the groups, largest first.
+pub fn near_duplicate_groups(store: &Store) -> Result<(f32, Vec<DuplicateGroup>)> {
+    let Some(st) = state(store)? else {
+        return Ok((0.0, Vec::new()));
+    };
+    let cut = grouping_threshold(
+        DEFAULT_NEAR_DUPLICATE_THRESHOLD,
+        st.settings.num_perm as usize,
+    );
+    // A sample in a pair at >= cut has an overlap >= cut: only those can be grouped.
+    let mut close: BTreeMap<u64, f32> = BTreeMap::new();
+    for item in store.all_overlaps() {
+        let (seq, o) = item?;
+        if o.jaccard >= cut {
+            close.insert(seq, o.jaccard);
+        }
+    }
+    let seqs: Vec<u64> = close.keys().copied().collect();
+    let sigs: HashMap<u64, Signature> = seqs
+        .iter()
+        .zip(store.minhashes(&seqs)?)
+        .filter_map(|(&s, m)| m.map(|m| (s, Signature::from_values(m.values))))
+        .collect();
+    let index: HashMap<u64, usize> = seqs.iter().enumerate().map(|(i, &s)| (s, i)).collect();
+    let mut parent: Vec<usize> = (0..seqs.len()).collect();
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    let buckets: Vec<Vec<u64>> = seqs
+        .iter()
+        .map(|x| {
+            sigs.get(x)
+                .and_then(|sig| bucket_keys(sig, &st.settings.lsh).ok())
+                .unwrap_or_default()
+        })
+        .collect();
+    let members = store.lsh_buckets(&buckets.concat())?;
+    for (i, &x) in seqs.iter().enumerate() {
+        let Some(sig) = sigs.get(&x) else { continue };
+        for b in &buckets[i] {
+            for &y in members.get(b).into_iter().flatten() {
+                let (Some(&j), Some(other)) = (index.get(&y), sigs.get(&y)) else {
+                    continue;
+                };
+                if y <= x || sig.similarity(other).unwrap_or(0.0) < cut {
+                    continue;
+                }
+                let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                if a != b {
+                    parent[a.max(b)] = a.min(b);
+                }
+            }
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<u64>> = BTreeMap::new();
+    for (i, &seq) in seqs.iter().enumerate() {
+        let root = find(&mut parent, i);
+        groups.entry(root).or_default().push(seq);
+    }
+    let mut out = Vec::new();
+    for members in groups.into_values().filter(|g| g.len() >= 2) {
+        let docs = store.docs(&members)?;
+        out.push(DuplicateGroup {
+            members: members
+                .iter()
+                .zip(docs)
+                .filter_map(|(s, d)| {
+                    d.map(|d| DuplicateMember {
+                        id: d.id,
+                        source: d.source,
+                        novelty: 1.0 - f64::from(close[s]),
+                    })
+                })
+                .collect(),
+        });
+    }
+    out.sort_by_key(|g| std::cmp::Reverse(g.members.len()));
+    Ok((cut, out))
+}
+
+/// A sample's diversity and its parts; `None` before `topics` reached it.
+pub fn sample_diversity(
+    store: &Store,
+    seq: u64,
+    row: Option<&SampleRow>,
+) -> Result<Option<SampleDiversity>> {
+    let Some(row) = row else { return Ok(None) };
+    if row.topic.is_none() && row.novelty.is_none() {
+        return Ok(None);
+    }
+    let scale = DiversityScale::load(store)?;
+    let parts = match (row.topic, row.novelty, &scale) {
+        (Some(t), Some(n), Some(s)) => s.parts(t, n),
+        _ => None,
+    };
+    let overlap = store.overlap(seq)?;
+    let nearest = match overlap.and_then(|o| o.nearest) {
+        Some(s) => store.doc(s)?.map(|d| d.id),
+        None => None,
+    };
+    let assignment = store
+        .assignment(seq)?
+        .filter(|a| Some(a.topic) == row.topic);
+    Ok(Some(SampleDiversity {
+        topic: row.topic,
+        topic_distance: assignment.map(|a| a.distance),
+        cluster_score: parts.map(|p| p.cluster_score),
+        cluster_rank: parts.map(|p| p.cluster_rank),
+        novelty: row.novelty.map(f64::from),
+        nearest,
+        nearest_jaccard: overlap
+            .filter(|o| o.nearest.is_some())
+            .map(|o| f64::from(o.jaccard)),
+        d: parts.map(|p| p.d),
+    }))
+}
+
+/// Checks that the diversity tables agree with each other, with the sample rows and with the
+/// index (as `Pool::verify` reports them: one line per problem, none for a sound pool).
+pub fn verify(pool: &Pool) -> Result<Vec<String>> {
+    let store = &pool.store;
+    let mut problems = Vec::new();
+    let next_seq = pool.counters.next_seq;
+    let Some(st) = state(store)? else {
+        for t in [
+            Table::Minhash,
+            Table::Overlaps,
+            Table::Embeddings,
+            Table::Assignments,
+        ] {
+            if store.count_keys(t)? > 0 {
+                problems.push(format!(
+                    "table {} has values but topics never ran",
+                    t.name()
+                ));
+            }
+        }
+        return Ok(problems);
+    };
+    if st.overlap_next > next_seq || st.topics_next > st.overlap_next {
+        problems.push(format!(
+            "topics watermarks out of order: topics {} <= overlaps {} <= next_seq {next_seq} \
+             does not hold",
+            st.topics_next, st.overlap_next
+        ));
+    }
+    let current = store.meta::<crate::store::TopicModel>(TOPIC_MODEL_KEY)?;
+    let pending = store.meta::<crate::store::TopicModel>(TOPIC_REFIT_KEY)?;
+    if st.refit_next.is_some() != pending.is_some() {
+        problems.push("a refit is half recorded: state and model disagree".into());
+    }
+    if current.as_ref().map_or(0, |m| m.generation) != st.generation {
+        problems.push(format!(
+            "the topic model has generation {:?}, the state says {}",
+            current.as_ref().map(|m| m.generation),
+            st.generation
+        ));
+    }
+    let hasher = st.settings.minhasher()?;
+    let k_now = current.as_ref().map_or(0, |m| m.model.k());
+    let mut counts = vec![0u64; k_now];
+    let marks: std::collections::HashSet<u64> = store.reindex_marks()?.into_iter().collect();
+    let mut rows: HashMap<u64, SampleRow> = HashMap::new();
+    let mut expected_lsh = 0u64;
+    let all: Vec<u64> = (0..next_seq).collect();
+    for chunk in all.chunks(4096) {
+        let sample_rows = store.sample_rows_of(chunk)?;
+        let mins = store.minhashes(chunk)?;
+        let overlaps = store.overlaps(chunk)?;
+        let embeddings = store.embeddings(chunk)?;
+        let assignments = store.assignments(chunk)?;
+        for (i, &seq) in chunk.iter().enumerate() {
+            let Some(row) = sample_rows[i] else { continue };
+            rows.insert(seq, row);
+            let done = seq < st.overlap_next;
+            let has = [
+                mins[i].is_some(),
+                overlaps[i].is_some(),
+                embeddings[i].is_some(),
+            ];
+            if has.iter().any(|&h| h != done) {
+                problems.push(format!(
+                    "sample {seq}: signature/overlap/embedding present {has:?}, the watermark \
+                     {} says {done}",
+                    st.overlap_next
+                ));
+                continue;
+            }
+            if let Some(m) = &mins[i] {
+                let sig = Signature::from_values(m.values.clone());
+                expected_lsh += bucket_keys(&sig, &st.settings.lsh).map_or(0, |b| b.len() as u64);
+                if !sig.is_empty() && sig.len() != hasher.num_perm() {
+                    problems.push(format!("sample {seq}: signature of {} values", sig.len()));
+                }
+            }
+            match (&overlaps[i], row.novelty) {
+                (Some(o), Some(n)) if o.overlap().novelty() == n => {
+                    if o.nearest.is_some_and(|s| s >= next_seq || s == seq) {
+                        problems.push(format!("sample {seq}: nearest sample {:?}", o.nearest));
+                    }
+                }
+                (None, None) => {}
+                (o, n) => problems.push(format!(
+                    "sample {seq}: overlap {o:?} but novelty {n:?} in its row"
+                )),
+            }
+            // Topics: under the current model below topics_next, under the refit being
+            // written below refit_next.
+            let under = match (st.refit_next, &pending) {
+                (Some(r), Some(p)) if seq < r => Some(p.generation),
+                _ if seq < st.topics_next => Some(st.generation),
+                _ => None,
+            };
+            match (assignments[i], under) {
+                (Some(a), Some(g)) if a.generation == g => {
+                    if row.topic != Some(a.topic) {
+                        problems.push(format!(
+                            "sample {seq}: topic {} assigned, its row says {:?}",
+                            a.topic, row.topic
+                        ));
+                    }
+                    if g == st.generation && st.refit_next.is_none() {
+                        match counts.get_mut(a.topic as usize) {
+                            Some(c) => *c += 1,
+                            None => problems.push(format!(
+                                "sample {seq}: topic {} of a model of {k_now}",
+                                a.topic
+                            )),
+                        }
+                    }
+                }
+                (None, None) => {}
+                (_, None) if seq >= st.overlap_next => {}
+                (a, g) => problems.push(format!(
+                    "sample {seq}: assignment {a:?}, expected one of generation {g:?}"
+                )),
+            }
+        }
+    }
+    let lsh = store.count_keys(Table::Lsh)?;
+    if lsh != expected_lsh {
+        problems.push(format!(
+            "table lsh holds {lsh} entries, the signatures make {expected_lsh}"
+        ));
+    }
+    if let (Some(m), None) = (&current, st.refit_next) {
+        let sizes: Vec<u64> = m.model.stats().iter().map(|s| s.count()).collect();
+        if sizes != counts {
+            problems.push(format!(
+                "topic sizes in the model {sizes:?} differ from the assignments {counts:?}"
+            ));
+        }
+    }
+    if let Some(index) = pool.index() {
+        for (seq, topic, novelty) in index.indexed_diversity()? {
+            if marks.contains(&seq) {
+                continue;
+            }
+            let Some(row) = rows.get(&seq) else { continue };
+            let want = (row.topic.map(u64::from), row.novelty.map(f64::from));
+            if (topic, novelty) != want {
+                problems.push(format!(
+                    "sample {seq}: index holds topic {topic:?} novelty {novelty:?}, the store \
+                     {want:?}, and it is not marked for re-indexing"
+                ));
+            }
+        }
+    }
+    Ok(problems)
+}
