@@ -25,6 +25,7 @@ pub mod diversity;
 pub mod error;
 pub mod index;
 pub mod ingest;
+pub mod mix;
 pub mod pool;
 pub mod score;
 pub mod store;
