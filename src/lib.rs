@@ -26,6 +26,7 @@ pub mod error;
 pub mod index;
 pub mod ingest;
 pub mod mix;
+pub mod mixes;
 pub mod pool;
 pub mod score;
 pub mod store;

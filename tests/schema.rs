@@ -5,8 +5,8 @@
 
 use samplemix::index::{self, names};
 use samplemix::store::{
-    self, DocRecord, NllQuantiles, PoolCounters, SampleRow, ScoreRecord, ScorerState, SourceInfo,
-    Table, Versioned,
+    self, DocRecord, MixRecord, NllQuantiles, PoolCounters, SampleRow, ScoreRecord, ScorerState,
+    SourceInfo, Table, Versioned,
 };
 
 fn read(path: &str) -> String {
@@ -71,6 +71,7 @@ fn store_doc_names_every_table_and_value_version() {
         ("ScoreRecord", ScoreRecord::VERSION),
         ("ScorerState", ScorerState::VERSION),
         ("NllQuantiles", NllQuantiles::VERSION),
+        ("MixRecord", MixRecord::VERSION),
     ] {
         assert!(
             doc.contains(&format!("{name} v{version}")),

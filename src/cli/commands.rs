@@ -21,10 +21,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Get { id, json } => get(&cli.store, &id, json.json),
         Command::Query(args) => query(&cli.store, args),
         Command::Score(args) => score(&cli.store, args),
+        Command::Mix(args) => super::mix::run(&cli.store, args),
     }
 }
 
-fn print_json(value: &impl serde::Serialize) -> Result<()> {
+pub(super) fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer(&mut out, value)?;
     writeln!(out)?;

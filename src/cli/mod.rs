@@ -3,6 +3,7 @@
 //! Only this module knows clap, anyhow and the terminal.
 
 mod commands;
+mod mix;
 mod progress;
 
 use std::io::Write;
@@ -45,6 +46,8 @@ pub enum Command {
     Score(ScoreArgs),
     /// Search the pool; prints JSONL (one hit a line).
     Query(QueryArgs),
+    /// Draw a mix called NAME to a token budget and save its manifest in the store.
+    Mix(mix::MixArgs),
 }
 
 /// `samplemix score`.

@@ -313,8 +313,7 @@ pub fn draw(
         let free: Vec<usize> = (0..n_src).filter(|&s| pin[s] == Pin::Free).collect();
         let remaining = t_budget - fixed;
         let free_max: f64 = free.iter().map(|&s| max_s[s]).sum();
-        if remaining > free_max * (1.0 + 1e-12) || (free.is_empty() && remaining > 1e-9 * t_budget)
-        {
+        if remaining > free_max * (1.0 + 1e-12) + 1e-9 * t_budget {
             return Err(MixError::InfeasibleBounds {
                 reason: format!(
                     "after pinning the constrained sources, the others can supply at most {} of \

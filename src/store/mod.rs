@@ -7,6 +7,7 @@
 pub mod codec;
 pub mod format;
 mod lock;
+mod mix_records;
 mod records;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, Options, 
 pub use codec::Versioned;
 pub use format::{FORMAT_VERSION, OLDEST_READABLE_FORMAT};
 pub use lock::LOCK_FILE;
+pub use mix_records::{MixExclusions, MixRecord, MixSourceTotals};
 pub use records::{
     DocRecord, NllQuantiles, PoolCounters, SampleRow, ScoreRecord, ScorerState, SourceInfo,
 };
@@ -44,11 +46,13 @@ pub enum Table {
     Reindex,
     /// Maps a sequence number (u64 BE) to its [`ScoreRecord`].
     Scores,
+    /// Maps a mix name (UTF-8) to its [`MixRecord`].
+    Mixes,
 }
 
 impl Table {
     /// Every table, in creation order.
-    pub const ALL: [Table; 8] = [
+    pub const ALL: [Table; 9] = [
         Table::Meta,
         Table::Docs,
         Table::Samples,
@@ -57,6 +61,7 @@ impl Table {
         Table::Ids,
         Table::Reindex,
         Table::Scores,
+        Table::Mixes,
     ];
 
     /// The column family name.
@@ -70,6 +75,7 @@ impl Table {
             Table::Ids => "ids",
             Table::Reindex => "reindex",
             Table::Scores => "scores",
+            Table::Mixes => "mixes",
         }
     }
 }
@@ -382,6 +388,24 @@ impl Store {
             })
     }
 
+    /// The mix stored under `name`.
+    pub fn mix(&self, name: &str) -> Result<Option<MixRecord>> {
+        self.get(Table::Mixes, name.as_bytes())
+    }
+
+    /// Names of the stored mixes, sorted.
+    pub fn mix_names(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for item in self
+            .db
+            .iterator_cf(self.cf(Table::Mixes), rocksdb::IteratorMode::Start)
+        {
+            let (key, _) = item.map_err(|e| self.db_err(e))?;
+            out.push(String::from_utf8_lossy(&key).into_owned());
+        }
+        Ok(out)
+    }
+
     /// Sequence numbers marked for re-indexing.
     pub fn reindex_marks(&self) -> Result<Vec<u64>> {
         let mut out = Vec::new();
@@ -469,6 +493,11 @@ impl StoreBatch<'_> {
     /// Replaces the pool counters.
     pub fn put_counters(&mut self, counters: &PoolCounters) {
         self.put(Table::Meta, COUNTERS_KEY, counters);
+    }
+
+    /// Stores (or replaces) the mix called `name`.
+    pub fn put_mix(&mut self, name: &str, mix: &MixRecord) {
+        self.put(Table::Mixes, name.as_bytes(), mix);
     }
 
     /// Marks a sample's index document as stale.

@@ -1,0 +1,225 @@
+//! `samplemix mix` end to end: manifests, re-draws after an append, domain files, bad input.
+
+mod common;
+
+use common::{records, s, Env};
+
+fn setup(n: usize) -> Env {
+    let env = Env::new();
+    let f = env.write("a.jsonl", records(n, "a").as_bytes());
+    env.run(&["append", s(&f)]).ok();
+    env
+}
+
+fn share(report: &serde_json::Value, source: &str) -> f64 {
+    report["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == source)
+        .unwrap_or_else(|| panic!("no source {source} in {report}"))["mixed_share"]
+        .as_f64()
+        .unwrap()
+}
+
+#[test]
+fn draw_save_redraw_and_diff() {
+    let env = setup(12_000);
+    let tokens: u64 = env.stats()["tokens"].as_u64().unwrap();
+    let budget = (tokens / 2).to_string();
+    let first = env
+        .run(&[
+            "mix", "m", "--tokens", &budget, "--kernel", "natural", "--seed", "3", "--json",
+        ])
+        .ok()
+        .json();
+    let err = first["budget_error"].as_f64().unwrap();
+    assert!(err.abs() < 0.005, "{first}");
+    assert!(first["changes"].is_null());
+    assert_eq!(first["params"]["seed"], 3);
+
+    // Same pool, saved parameters: the same manifest.
+    let again = env.run(&["mix", "m", "--json"]).ok().json();
+    assert_eq!(again["changes"]["params_changed"], false);
+    assert_eq!(again["changes"]["samples_added"], 0);
+    assert_eq!(again["changes"]["samples_removed"], 0);
+    assert_eq!(again["changes"]["count_changes"], 0);
+    assert_eq!(again["tokens_drawn"], first["tokens_drawn"]);
+
+    // A 1% append: a small diff, reported.
+    let f = env.write("b.jsonl", records(120, "b").as_bytes());
+    env.run(&["append", s(&f)]).ok();
+    let third = env.run(&["mix", "m", "--json"]).ok().json();
+    let ch = &third["changes"];
+    assert_eq!(ch["new_pool_samples"], 120);
+    let frac = ch["old_samples_changed_fraction"].as_f64().unwrap();
+    assert!(frac < 0.02, "{ch}");
+    assert!(ch["unchanged"].as_u64().unwrap() > 5_000, "{ch}");
+    let text = env.run(&["mix", "m", "--seed", "4"]).ok().stdout;
+    assert!(
+        text.contains("changes since the previous draw (parameters changed)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn domain_weights_from_flags_and_files() {
+    let env = setup(10_000);
+    let tokens: u64 = env.stats()["tokens"].as_u64().unwrap();
+    let budget = (tokens / 2).to_string();
+    let want = [("web", 0.1), ("wiki", 0.2), ("code", 0.3), ("books", 0.4)];
+    let check = |r: &serde_json::Value| {
+        for (src, w) in want {
+            let got = share(r, src);
+            assert!((got - w).abs() / w < 0.01, "{src}: {got} vs {w}");
+        }
+    };
+    let r = env
+        .run(&[
+            "mix",
+            "d1",
+            "--tokens",
+            &budget,
+            "--kernel",
+            "domain",
+            "--domain-weights",
+            "web=0.1,wiki=0.2,code=0.3,books=0.4",
+            "--json",
+        ])
+        .ok()
+        .json();
+    check(&r);
+    let json = env.write("w.json", br#"{"web": 1, "wiki": 2, "code": 3, "books": 4}"#);
+    let r = env
+        .run(&[
+            "mix",
+            "d2",
+            "--tokens",
+            &budget,
+            "--kernel",
+            "domain",
+            "--domain-file",
+            s(&json),
+            "--normalise",
+            "--json",
+        ])
+        .ok()
+        .json();
+    check(&r);
+    let toml = env.write(
+        "w.toml",
+        b"# RegMix weights\n[weights]\nweb = 0.1\nwiki = 0.2\ncode = 0.3\nbooks = 0.4\n",
+    );
+    let r = env
+        .run(&[
+            "mix",
+            "d3",
+            "--tokens",
+            &budget,
+            "--kernel",
+            "domain",
+            "--domain-file",
+            s(&toml),
+            "--json",
+        ])
+        .ok()
+        .json();
+    check(&r);
+    // Shares far from natural are warned about.
+    let run = env.run(&[
+        "mix",
+        "d4",
+        "--tokens",
+        &budget,
+        "--kernel",
+        "domain",
+        "--domain-weights",
+        "web=0.7,wiki=0.1,code=0.1,books=0.1",
+    ]);
+    assert!(run.stderr.contains("warning: source web"), "{}", run.stderr);
+
+    // Bad shares.
+    let r = env.run(&[
+        "mix",
+        "x",
+        "--tokens",
+        "1000",
+        "--kernel",
+        "domain",
+        "--domain-file",
+        s(&json),
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("sum to 10"), "{}", r.stderr);
+    let r = env.run(&[
+        "mix",
+        "x",
+        "--tokens",
+        "1000",
+        "--kernel",
+        "domain",
+        "--domain-weights",
+        "news=1",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("unknown source \"news\""), "{}", r.stderr);
+}
+
+#[test]
+fn share_bounds_from_the_command_line() {
+    let env = setup(10_000);
+    let tokens: u64 = env.stats()["tokens"].as_u64().unwrap();
+    let budget = (tokens / 2).to_string();
+    let r = env
+        .run(&[
+            "mix",
+            "b",
+            "--tokens",
+            &budget,
+            "--kernel",
+            "natural",
+            "--min-share",
+            "books=0.4",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert!(share(&r, "books") > 0.4 - 0.004, "{r}");
+    assert!(r["budget_error"].as_f64().unwrap().abs() < 0.005);
+}
+
+#[test]
+fn bad_input() {
+    let env = setup(1_000);
+    let r = env.run(&["mix", "m", "--tokens", "0", "--kernel", "natural"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("budget is 0"), "{}", r.stderr);
+    let r = env.run(&["mix", "m", "--tokens", "1G", "--kernel", "natural"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("largest reachable budget"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&["mix", "m", "--tokens", "1000", "--kernel", "magic"]);
+    assert_eq!(r.code, 2);
+    let r = env.run(&["mix", "new"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("--tokens"), "{}", r.stderr);
+    let r = env.run(&["mix", "m", "--tokens", "1000"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("samplemix score"), "{}", r.stderr);
+    let r = env.run(&[
+        "mix", "m", "--tokens", "1000", "--kernel", "linear", "--alpha", "1",
+    ]);
+    assert!(r.stderr.contains("samplemix topics"), "{}", r.stderr);
+    let r = env.run(&[
+        "mix", "m", "--tokens", "1000", "--kernel", "natural", "--a", "2",
+    ]);
+    assert_eq!(r.code, 1);
+    let other = Env::new();
+    let r = other.run(&["mix", "m", "--tokens", "1000", "--kernel", "natural"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("no store"), "{}", r.stderr);
+    assert!(!other.store.exists());
+}
