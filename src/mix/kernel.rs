@@ -195,12 +195,29 @@ impl PoolDensity {
 
     /// Fits g to the points (q, d).
     pub fn fit(points: &[(f32, f32)]) -> PoolDensity {
-        let n = points.len().max(1);
-        let g = Self::grid_for(points.len());
-        let mut counts = vec![0u64; g * g];
-        for &(q, d) in points {
-            counts[Self::cell(q as f64, g) * g + Self::cell(d as f64, g)] += 1;
-        }
+        Self::fit_iter(points.par_iter().copied())
+    }
+
+    /// Fits g to the points (q, d) of a parallel iterator.
+    pub fn fit_iter(points: impl ParallelIterator<Item = (f32, f32)> + Clone) -> PoolDensity {
+        let n_points = points.clone().count();
+        let n = n_points.max(1);
+        let g = Self::grid_for(n_points);
+        let counts = points
+            .fold(
+                || vec![0u64; g * g],
+                |mut acc, (q, d)| {
+                    acc[Self::cell(q as f64, g) * g + Self::cell(d as f64, g)] += 1;
+                    acc
+                },
+            )
+            .reduce(
+                || vec![0u64; g * g],
+                |mut a, b| {
+                    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                    a
+                },
+            );
         let area = 1.0 / (g * g) as f64;
         let density = counts
             .iter()
@@ -320,33 +337,38 @@ pub(crate) fn source_id(name: &str, sources: &[String]) -> Result<usize> {
 pub fn weights(samples: &[MixSample], sources: &[String], kernel: &Kernel) -> Result<Weighted> {
     check_params(kernel)?;
     let (need_q, need_d, need_topic) = kernel.needs();
-    let mut ex = Exclusions::default();
-    let mut any_q = false;
-    let mut any_d = false;
-    let mut any_topic = false;
-    let eligible: Vec<bool> = samples
-        .iter()
+    // Eligibility (parallel), then the counts and which scores exist at all.
+    let eligible: Vec<u8> = samples
+        .par_iter()
         .map(|s| {
-            any_q |= s.q.is_some();
-            any_d |= s.d.is_some();
-            any_topic |= s.topic.is_some();
             if s.tokens == 0 {
-                ex.zero_tokens += 1;
-                false
+                1
             } else if need_q && s.q.is_none() {
-                ex.no_quality += 1;
-                false
+                2
             } else if need_d && s.d.is_none() {
-                ex.no_diversity += 1;
-                false
+                3
             } else if need_topic && s.topic.is_none() {
-                ex.no_topic += 1;
-                false
+                4
             } else {
-                true
+                0
             }
         })
         .collect();
+    let mut reasons = [0u64; 5];
+    for &e in &eligible {
+        reasons[e as usize] += 1;
+    }
+    let mut ex = Exclusions {
+        zero_tokens: reasons[1],
+        no_quality: reasons[2],
+        no_diversity: reasons[3],
+        no_topic: reasons[4],
+        ..Default::default()
+    };
+    let any_q = samples.par_iter().any(|s| s.q.is_some());
+    let any_d = samples.par_iter().any(|s| s.d.is_some());
+    let any_topic = samples.par_iter().any(|s| s.topic.is_some());
+    let eligible: Vec<bool> = eligible.into_par_iter().map(|e| e == 0).collect();
     let name = kernel.name();
     if need_q && !any_q {
         return Err(MixError::MissingScore {
@@ -406,14 +428,13 @@ pub fn weights(samples: &[MixSample], sources: &[String], kernel: &Kernel) -> Re
             })
             .collect(),
         Kernel::BivariateBeta { a, b, c } => {
-            let points: Vec<(f32, f32)> = samples
-                .iter()
-                .zip(&eligible)
-                .filter(|(_, &e)| e)
-                .map(|(s, _)| (s.q.unwrap_or(0.0), s.d.unwrap_or(0.0)))
-                .collect();
-            let g = PoolDensity::fit(&points);
-            drop(points);
+            let g = PoolDensity::fit_iter(
+                samples
+                    .par_iter()
+                    .zip(eligible.par_iter())
+                    .filter(|(_, &e)| e)
+                    .map(|(s, _)| (s.q.unwrap_or(0.0), s.d.unwrap_or(0.0))),
+            );
             let ln_b = ln_beta3(*a, *b, *c);
             let w = samples
                 .par_iter()
