@@ -23,6 +23,7 @@
 
 pub mod diversity;
 pub mod error;
+pub mod export;
 pub mod index;
 pub mod ingest;
 pub mod mix;

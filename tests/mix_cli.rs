@@ -223,3 +223,90 @@ fn bad_input() {
     assert!(r.stderr.contains("no store"), "{}", r.stderr);
     assert!(!other.store.exists());
 }
+
+fn read_shards(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".jsonl.zst"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let bytes = zstd::decode_all(std::fs::File::open(f).unwrap()).unwrap();
+        for line in String::from_utf8(bytes).unwrap().lines() {
+            out.push(serde_json::from_str(line).unwrap());
+        }
+    }
+    out
+}
+
+#[test]
+fn export_is_deterministic_and_repeats_samples_by_count() {
+    let env = setup(2_000);
+    let tokens: u64 = env.stats()["tokens"].as_u64().unwrap();
+    // More than the pool: samples repeat.
+    let budget = (tokens * 2).to_string();
+    env.run(&["mix", "m", "--tokens", &budget, "--kernel", "natural"])
+        .ok();
+    let (a, b) = (env.path("a"), env.path("b"));
+    let m = env
+        .run(&[
+            "export",
+            "m",
+            "--out",
+            s(&a),
+            "--shard-tokens",
+            "20000",
+            "--json",
+        ])
+        .ok()
+        .json();
+    env.run(&["export", "m", "--out", s(&b), "--shard-tokens", "20000"])
+        .ok();
+    assert!(m["shards"].as_array().unwrap().len() > 1);
+    for shard in m["shards"].as_array().unwrap() {
+        let f = shard["file"].as_str().unwrap();
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "same seed, same bytes"
+        );
+    }
+    let lines = read_shards(&a);
+    assert_eq!(lines.len() as u64, m["lines"].as_u64().unwrap());
+    let mut per_id = std::collections::HashMap::new();
+    for l in &lines {
+        assert!(l["text"].is_string() && l["source"].is_string());
+        assert!(l["metadata"]["n"].is_u64(), "{l}");
+        *per_id
+            .entry(l["id"].as_str().unwrap().to_string())
+            .or_insert(0u32) += 1;
+    }
+    assert!(per_id.values().all(|&c| (1..=4).contains(&c)));
+    assert!(per_id.values().any(|&c| c >= 2));
+    // Not consecutive copies: the order is shuffled.
+    let adjacent = lines
+        .windows(2)
+        .filter(|w| w[0]["id"] == w[1]["id"])
+        .count();
+    assert!(adjacent < lines.len() / 10, "{adjacent}");
+    // Another seed, another order.
+    let c = env.path("c");
+    env.run(&["export", "m", "--out", s(&c), "--seed", "9"])
+        .ok();
+    assert_ne!(read_shards(&c), lines);
+
+    // Bad output folders and names.
+    let r = env.run(&["export", "m", "--out", s(&a)]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("not empty"), "{}", r.stderr);
+    env.run(&["export", "m", "--out", s(&a), "--force"]).ok();
+    let file = env.write("file.txt", b"x");
+    let r = env.run(&["export", "m", "--out", s(&file)]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("is a file"), "{}", r.stderr);
+    let r = env.run(&["export", "nope", "--out", s(&env.path("d"))]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("no mix called \"nope\""), "{}", r.stderr);
+}

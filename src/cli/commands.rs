@@ -22,6 +22,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Query(args) => query(&cli.store, args),
         Command::Score(args) => score(&cli.store, args),
         Command::Mix(args) => super::mix::run(&cli.store, args),
+        Command::Export(args) => super::export::run(&cli.store, args),
     }
 }
 

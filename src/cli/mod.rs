@@ -3,6 +3,7 @@
 //! Only this module knows clap, anyhow and the terminal.
 
 mod commands;
+mod export;
 mod mix;
 mod progress;
 
@@ -48,6 +49,8 @@ pub enum Command {
     Query(QueryArgs),
     /// Draw a mix called NAME to a token budget and save its manifest in the store.
     Mix(mix::MixArgs),
+    /// Write a mix as shuffled zstd JSONL shards, each sample repeated by its count.
+    Export(export::ExportArgs),
 }
 
 /// `samplemix score`.
