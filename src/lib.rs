@@ -29,6 +29,7 @@ pub mod ingest;
 pub mod mix;
 pub mod mixes;
 pub mod pool;
+pub mod report;
 pub mod score;
 pub mod store;
 

@@ -23,6 +23,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Score(args) => score(&cli.store, args),
         Command::Mix(args) => super::mix::run(&cli.store, args),
         Command::Export(args) => super::export::run(&cli.store, args),
+        Command::Report(args) => super::report::run(&cli.store, args),
     }
 }
 

@@ -6,6 +6,7 @@ mod commands;
 mod export;
 mod mix;
 mod progress;
+mod report;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -51,6 +52,8 @@ pub enum Command {
     Mix(mix::MixArgs),
     /// Write a mix as shuffled zstd JSONL shards, each sample repeated by its count.
     Export(export::ExportArgs),
+    /// Write a mix's report: JSON, a per-source CSV and an HTML page with charts.
+    Report(report::ReportArgs),
 }
 
 /// `samplemix score`.
