@@ -67,6 +67,9 @@ fn report_files_and_contents() {
 
     let dir = tempfile::tempdir().unwrap();
     report::write(dir.path(), &r).unwrap();
+    if let Some(keep) = std::env::var_os("KEEP_REPORT") {
+        report::write(std::path::Path::new(&keep), &r).unwrap();
+    }
     let csv = std::fs::read_to_string(dir.path().join("sources.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4);
