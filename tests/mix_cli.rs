@@ -310,3 +310,36 @@ fn export_is_deterministic_and_repeats_samples_by_count() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("no mix called \"nope\""), "{}", r.stderr);
 }
+
+#[test]
+fn parameters_from_a_config_file() {
+    let env = setup(10_000);
+    let tokens: u64 = env.stats()["tokens"].as_u64().unwrap();
+    let cfg = env.write(
+        "mix.toml",
+        format!(
+            "tokens = {}\nkernel = \"domain\"\nseed = 5\nmax_repeat = 3\n\n[domain_weights]\n\
+             web = 0.4\nwiki = 0.3\ncode = 0.2\nbooks = 0.1\n",
+            tokens / 2
+        )
+        .as_bytes(),
+    );
+    let r = env
+        .run(&["mix", "c", "--config", s(&cfg), "--json"])
+        .ok()
+        .json();
+    assert_eq!(r["params"]["seed"], 5);
+    assert_eq!(r["params"]["max_repeat"], 3);
+    assert_eq!(r["params"]["kernel"]["kernel"], "domain");
+    assert!((share(&r, "books") - 0.1).abs() < 0.001, "{r}");
+    // A flag wins over the file.
+    let r = env
+        .run(&["mix", "c2", "--config", s(&cfg), "--seed", "6", "--json"])
+        .ok()
+        .json();
+    assert_eq!(r["params"]["seed"], 6);
+    let bad = env.write("bad.json", br#"{"tokens": 1000, "kernal": "natural"}"#);
+    let r = env.run(&["mix", "c3", "--config", s(&bad)]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("kernal"), "{}", r.stderr);
+}

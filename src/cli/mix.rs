@@ -84,6 +84,18 @@ pub struct MixArgs {
     /// Drop every saved constraint (bounds, min and max shares) of a re-drawn mix.
     #[arg(long)]
     pub no_bounds: bool,
+    /// Parameters from a TOML or JSON file (keys: tokens, kernel, a, b, c, alpha, fraction,
+    /// seed, max_repeat, source_bounds = [low, high], normalise, and tables domain_weights,
+    /// min_share, max_share of source = share). Flags win over the file, the file over the
+    /// saved parameters of a re-drawn mix.
+    #[arg(long, value_name = "FILE.toml|FILE.json")]
+    pub config: Option<PathBuf>,
+    #[arg(skip)]
+    pub cfg_domain: Option<Vec<(String, f64)>>,
+    #[arg(skip)]
+    pub cfg_min_share: Option<Vec<(String, f64)>>,
+    #[arg(skip)]
+    pub cfg_max_share: Option<Vec<(String, f64)>>,
     #[command(flatten)]
     pub json: JsonFlag,
 }
@@ -154,6 +166,81 @@ fn read_domain_file(path: &Path) -> Result<Vec<(String, f64)>> {
         .collect()
 }
 
+/// The parameters a `--config` file may hold.
+#[derive(serde::Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct MixConfig {
+    tokens: Option<serde_json::Value>,
+    kernel: Option<String>,
+    a: Option<f64>,
+    b: Option<f64>,
+    c: Option<f64>,
+    alpha: Option<f64>,
+    fraction: Option<f64>,
+    seed: Option<u64>,
+    max_repeat: Option<u16>,
+    source_bounds: Option<(f64, f64)>,
+    normalise: Option<bool>,
+    domain_weights: Option<std::collections::BTreeMap<String, f64>>,
+    min_share: Option<std::collections::BTreeMap<String, f64>>,
+    max_share: Option<std::collections::BTreeMap<String, f64>>,
+}
+
+/// Fills the flags not given from the `--config` file.
+fn apply_config(args: &mut MixArgs) -> Result<()> {
+    let Some(path) = args.config.clone() else {
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
+    let is_toml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    let cfg: MixConfig = if is_toml {
+        toml::from_str(&text).with_context(|| format!("{}: bad mix config", path.display()))?
+    } else {
+        serde_json::from_str(&text)
+            .with_context(|| format!("{}: bad mix config", path.display()))?
+    };
+    if args.tokens.is_none() {
+        if let Some(t) = cfg.tokens {
+            let s = match t {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            args.tokens = Some(
+                parse_tokens(&s).map_err(|e| anyhow::anyhow!("{}: tokens: {e}", path.display()))?,
+            );
+        }
+    }
+    if args.kernel.is_none() {
+        if let Some(k) = cfg.kernel {
+            args.kernel = Some(KernelArg::from_str(&k, true).map_err(|_| {
+                anyhow::anyhow!(
+                    "{}: unknown kernel {k:?} (bivariate-beta, linear, natural, domain, \
+                     quality-threshold, topic-balanced)",
+                    path.display()
+                )
+            })?);
+        }
+    }
+    args.a = args.a.or(cfg.a);
+    args.b = args.b.or(cfg.b);
+    args.c = args.c.or(cfg.c);
+    args.alpha = args.alpha.or(cfg.alpha);
+    args.fraction = args.fraction.or(cfg.fraction);
+    args.seed = args.seed.or(cfg.seed);
+    args.max_repeat = args.max_repeat.or(cfg.max_repeat);
+    args.normalise |= cfg.normalise.unwrap_or(false);
+    if args.source_bounds.is_none() {
+        args.source_bounds = cfg.source_bounds.map(|(a, b)| format!("{a},{b}"));
+    }
+    let pairs = |m: std::collections::BTreeMap<String, f64>| m.into_iter().collect::<Vec<_>>();
+    args.cfg_domain = cfg.domain_weights.map(pairs);
+    args.cfg_min_share = cfg.min_share.map(pairs);
+    args.cfg_max_share = cfg.max_share.map(pairs);
+    Ok(())
+}
+
 /// The spec of this draw: flags, else the saved mix's values, else the defaults.
 fn resolve(args: &MixArgs, saved: Option<&MixSpec>) -> Result<MixSpec> {
     let tokens = match (args.tokens, saved) {
@@ -206,7 +293,7 @@ fn resolve(args: &MixArgs, saved: Option<&MixSpec>) -> Result<MixSpec> {
             } else if let Some(f) = &args.domain_file {
                 Some(read_domain_file(f)?)
             } else {
-                None
+                args.cfg_domain.clone()
             };
             match (given, saved_kernel) {
                 (Some(shares), _) => Kernel::Domain {
@@ -259,9 +346,13 @@ fn resolve(args: &MixArgs, saved: Option<&MixSpec>) -> Result<MixSpec> {
     }
     if let Some(m) = &args.min_share {
         bounds.min_share = parse_pairs("--min-share", m)?;
+    } else if let Some(m) = &args.cfg_min_share {
+        bounds.min_share = m.clone();
     }
     if let Some(m) = &args.max_share {
         bounds.max_share = parse_pairs("--max-share", m)?;
+    } else if let Some(m) = &args.cfg_max_share {
+        bounds.max_share = m.clone();
     }
     Ok(MixSpec {
         kernel,
@@ -300,7 +391,8 @@ pub fn report_json(name: &str, record: &MixRecord, diff: Option<&MixDiff>) -> se
     })
 }
 
-pub fn run(store: &Path, args: MixArgs) -> Result<ExitCode> {
+pub fn run(store: &Path, mut args: MixArgs) -> Result<ExitCode> {
+    apply_config(&mut args)?;
     if args.name.is_empty() {
         bail!("a mix needs a non-empty name");
     }
