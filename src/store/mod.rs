@@ -173,7 +173,12 @@ impl Store {
                 path: path.to_path_buf(),
             });
         }
-        let names = Table::ALL.iter().map(|t| t.name());
+        // Table `mixes` came later within format 1: a store no writer of this build has opened
+        // yet lacks it, and reads as having no mixes.
+        let existing = DB::list_cf(&db_options(), path.join(DB_DIR)).unwrap_or_default();
+        let names = Table::ALL.iter().map(|t| t.name()).filter(|&n| {
+            n != Table::Mixes.name() || existing.is_empty() || existing.iter().any(|e| e == n)
+        });
         let db = DB::open_cf_for_read_only(&db_options(), path.join(DB_DIR), names, false)
             .map_err(|e| Error::Db {
                 path: path.to_path_buf(),
@@ -390,12 +395,18 @@ impl Store {
 
     /// The mix stored under `name`.
     pub fn mix(&self, name: &str) -> Result<Option<MixRecord>> {
+        if self.db.cf_handle(Table::Mixes.name()).is_none() {
+            return Ok(None);
+        }
         self.get(Table::Mixes, name.as_bytes())
     }
 
     /// Names of the stored mixes, sorted.
     pub fn mix_names(&self) -> Result<Vec<String>> {
         let mut out = Vec::new();
+        if self.db.cf_handle(Table::Mixes.name()).is_none() {
+            return Ok(out);
+        }
         for item in self
             .db
             .iterator_cf(self.cf(Table::Mixes), rocksdb::IteratorMode::Start)
