@@ -236,6 +236,29 @@ pub fn share_warnings(record: &MixRecord) -> Vec<String> {
         .collect()
 }
 
+/// A warning when more than 5% of the drawn samples sit at the repetition cap: the kernel wants
+/// more of them than the cap allows, so the mix under-serves that region (for bivariate-beta,
+/// the realised (q, d) departs from the target where the pool is thin).
+pub fn cap_warning(record: &MixRecord) -> Option<String> {
+    let spec = MixSpec::of(record).ok()?;
+    let at_cap = record
+        .counts
+        .iter()
+        .filter(|c| c.1 >= spec.max_repeat)
+        .count();
+    let frac = at_cap as f64 / record.counts.len().max(1) as f64;
+    (frac > 0.05).then(|| {
+        format!(
+            "{at_cap} of {} drawn samples ({:.1}%) are at the repetition cap ({}): the kernel \
+             asks for more of them than the cap allows; raise --max-repeat, lower --tokens or \
+             soften the kernel",
+            record.counts.len(),
+            100.0 * frac,
+            spec.max_repeat
+        )
+    })
+}
+
 /// One source's tokens in two draws of a mix.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SourceShift {

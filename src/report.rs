@@ -70,7 +70,7 @@ pub struct MixReport {
     pub sources: Vec<SourceShare>,
     /// Per source, tokens.
     pub source_tokens: Vec<(String, u64, u64)>,
-    /// Sources whose share moved by more than 2x from natural.
+    /// Sources whose share moved by more than 2x from natural; many samples at the cap.
     pub warnings: Vec<String>,
     /// q distributions.
     pub quality: Distribution,
@@ -166,7 +166,10 @@ pub fn build(name: &str, record: &MixRecord, pool: &LoadedPool) -> Result<MixRep
             .iter()
             .map(|s| (s.name.clone(), s.natural_tokens, s.mixed_tokens))
             .collect(),
-        warnings: mixes::share_warnings(record),
+        warnings: mixes::share_warnings(record)
+            .into_iter()
+            .chain(mixes::cap_warning(record))
+            .collect(),
         quality: Distribution {
             pool: normalised(qp),
             mix: normalised(qm),

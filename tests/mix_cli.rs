@@ -285,6 +285,11 @@ fn export_is_deterministic_and_repeats_samples_by_count() {
     }
     assert!(per_id.values().all(|&c| (1..=4).contains(&c)));
     assert!(per_id.values().any(|&c| c >= 2));
+    // Natural at twice the pool's tokens: every sample twice (e = 2 exactly).
+    assert!(
+        per_id.values().all(|&c| c == 2),
+        "natural at twice the pool: 2 copies each"
+    );
     // Not consecutive copies: the order is shuffled.
     let adjacent = lines
         .windows(2)
@@ -342,4 +347,23 @@ fn parameters_from_a_config_file() {
     let r = env.run(&["mix", "c3", "--config", s(&bad)]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("kernal"), "{}", r.stderr);
+}
+
+#[test]
+fn cap_warning_when_many_samples_hit_the_cap() {
+    let env = setup(2_000);
+    let tokens: u64 = env.stats()["tokens"].as_u64().unwrap();
+    let budget = (tokens * 39 / 10).to_string();
+    let r = env
+        .run(&[
+            "mix", "m", "--tokens", &budget, "--kernel", "natural", "--json",
+        ])
+        .ok();
+    assert!(r.stderr.contains("at the repetition cap"), "{}", r.stderr);
+    let j = r.json();
+    assert!(j["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("cap")));
 }

@@ -386,7 +386,10 @@ pub fn report_json(name: &str, record: &MixRecord, diff: Option<&MixDiff>) -> se
         },
         "excluded": record.exclusions,
         "sources": mixes::shares(record),
-        "warnings": mixes::share_warnings(record),
+        "warnings": mixes::share_warnings(record)
+            .into_iter()
+            .chain(mixes::cap_warning(record))
+            .collect::<Vec<_>>(),
         "changes": diff,
     })
 }
@@ -417,7 +420,8 @@ pub fn run(store: &Path, mut args: MixArgs) -> Result<ExitCode> {
     drop(pool);
     mixes::save(&st, &args.name, &record)?;
     let diff = previous.as_ref().map(|old| mixes::diff(old, &record));
-    let warnings = mixes::share_warnings(&record);
+    let mut warnings = mixes::share_warnings(&record);
+    warnings.extend(mixes::cap_warning(&record));
     if args.json.json {
         super::commands::print_json(&report_json(&args.name, &record, diff.as_ref()))?;
     } else {
