@@ -100,6 +100,9 @@ pub enum Error {
     /// The quality scorer failed (model file, settings, llama.cpp).
     #[error(transparent)]
     Score(#[from] crate::score::ScoreError),
+    /// A mix could not be weighted or drawn (parameters, budget, missing scores).
+    #[error(transparent)]
+    Mix(#[from] crate::mix::MixError),
     /// A user-supplied value is invalid (a flag, a file given as input).
     #[error("{0}")]
     Invalid(String),

@@ -23,9 +23,13 @@
 
 pub mod diversity;
 pub mod error;
+pub mod export;
 pub mod index;
 pub mod ingest;
+pub mod mix;
+pub mod mixes;
 pub mod pool;
+pub mod report;
 pub mod score;
 pub mod store;
 pub mod topics;

@@ -6,8 +6,8 @@
 use samplemix::index::{self, names};
 use samplemix::store::{
     self, AssignmentRecord, DiversityQuantiles, DocRecord, EmbeddingRecord, MinHashRecord,
-    NllQuantiles, OverlapRecord, PoolCounters, SampleRow, ScoreRecord, ScorerState, SourceInfo,
-    Table, TopicModel, TopicRecord, TopicState, Versioned,
+    MixRecord, NllQuantiles, OverlapRecord, PoolCounters, SampleRow, ScoreRecord, ScorerState,
+    SourceInfo, Table, TopicModel, TopicRecord, TopicState, Versioned,
 };
 
 fn read(path: &str) -> String {
@@ -80,6 +80,7 @@ fn store_doc_names_every_table_and_value_version() {
         ("TopicState", TopicState::VERSION),
         ("TopicModel", TopicModel::VERSION),
         ("DiversityQuantiles", DiversityQuantiles::VERSION),
+        ("MixRecord", MixRecord::VERSION),
     ] {
         assert!(
             doc.contains(&format!("{name} v{version}")),

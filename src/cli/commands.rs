@@ -22,10 +22,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Query(args) => query(&cli.store, args),
         Command::Score(args) => score(&cli.store, args),
         Command::Topics(args) => super::topics::run(&cli.store, args),
+        Command::Mix(args) => super::mix::run(&cli.store, args),
+        Command::Export(args) => super::export::run(&cli.store, args),
+        Command::Report(args) => super::report::run(&cli.store, args),
     }
 }
 
-fn print_json(value: &impl serde::Serialize) -> Result<()> {
+pub(super) fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer(&mut out, value)?;
     writeln!(out)?;

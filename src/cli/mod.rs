@@ -3,7 +3,10 @@
 //! Only this module knows clap, anyhow and the terminal.
 
 mod commands;
+mod export;
+mod mix;
 mod progress;
+mod report;
 mod topics;
 
 use std::io::Write;
@@ -48,6 +51,12 @@ pub enum Command {
     Query(QueryArgs),
     /// Embed, cluster and compute diversity for the samples that need it.
     Topics(topics::TopicsArgs),
+    /// Draw a mix called NAME to a token budget and save its manifest in the store.
+    Mix(mix::MixArgs),
+    /// Write a mix as shuffled zstd JSONL shards, each sample repeated by its count.
+    Export(export::ExportArgs),
+    /// Write a mix's report: JSON, a per-source CSV and an HTML page with charts.
+    Report(report::ReportArgs),
 }
 
 /// `samplemix score`.

@@ -7,6 +7,7 @@
 pub mod codec;
 pub mod format;
 mod lock;
+mod mix_records;
 mod records;
 mod topic_records;
 
@@ -17,6 +18,7 @@ use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, Options, 
 pub use codec::Versioned;
 pub use format::{FORMAT_VERSION, OLDEST_READABLE_FORMAT};
 pub use lock::LOCK_FILE;
+pub use mix_records::{MixExclusions, MixRecord, MixSourceTotals};
 pub use records::{
     DocRecord, NllQuantiles, PoolCounters, SampleRow, ScoreRecord, ScorerState, SourceInfo,
 };
@@ -64,11 +66,13 @@ pub enum Table {
     Assignments,
     /// Maps a topic id (u32 BE) to its [`TopicRecord`].
     Topics,
+    /// Maps a mix name (UTF-8) to its [`MixRecord`].
+    Mixes,
 }
 
 impl Table {
     /// Every table, in creation order.
-    pub const ALL: [Table; 14] = [
+    pub const ALL: [Table; 15] = [
         Table::Meta,
         Table::Docs,
         Table::Samples,
@@ -83,6 +87,7 @@ impl Table {
         Table::Embeddings,
         Table::Assignments,
         Table::Topics,
+        Table::Mixes,
     ];
 
     /// The column family name.
@@ -102,6 +107,7 @@ impl Table {
             Table::Embeddings => "embeddings",
             Table::Assignments => "assignments",
             Table::Topics => "topics",
+            Table::Mixes => "mixes",
         }
     }
 }
@@ -199,7 +205,12 @@ impl Store {
                 path: path.to_path_buf(),
             });
         }
-        let names = Table::ALL.iter().map(|t| t.name());
+        // Table `mixes` came later within format 1: a store no writer of this build has opened
+        // yet lacks it, and reads as having no mixes.
+        let existing = DB::list_cf(&db_options(), path.join(DB_DIR)).unwrap_or_default();
+        let names = Table::ALL.iter().map(|t| t.name()).filter(|&n| {
+            n != Table::Mixes.name() || existing.is_empty() || existing.iter().any(|e| e == n)
+        });
         let db = DB::open_cf_for_read_only(&db_options(), path.join(DB_DIR), names, false)
             .map_err(|e| Error::Db {
                 path: path.to_path_buf(),
@@ -412,6 +423,30 @@ impl Store {
         self.scan_seq(Table::Docs, from)
     }
 
+    /// The mix stored under `name`.
+    pub fn mix(&self, name: &str) -> Result<Option<MixRecord>> {
+        if self.db.cf_handle(Table::Mixes.name()).is_none() {
+            return Ok(None);
+        }
+        self.get(Table::Mixes, name.as_bytes())
+    }
+
+    /// Names of the stored mixes, sorted.
+    pub fn mix_names(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        if self.db.cf_handle(Table::Mixes.name()).is_none() {
+            return Ok(out);
+        }
+        for item in self
+            .db
+            .iterator_cf(self.cf(Table::Mixes), rocksdb::IteratorMode::Start)
+        {
+            let (key, _) = item.map_err(|e| self.db_err(e))?;
+            out.push(String::from_utf8_lossy(&key).into_owned());
+        }
+        Ok(out)
+    }
+
     /// Sequence numbers marked for re-indexing.
     pub fn reindex_marks(&self) -> Result<Vec<u64>> {
         let mut out = Vec::new();
@@ -499,6 +534,11 @@ impl StoreBatch<'_> {
     /// Replaces the pool counters.
     pub fn put_counters(&mut self, counters: &PoolCounters) {
         self.put(Table::Meta, COUNTERS_KEY, counters);
+    }
+
+    /// Stores (or replaces) the mix called `name`.
+    pub fn put_mix(&mut self, name: &str, mix: &MixRecord) {
+        self.put(Table::Mixes, name.as_bytes(), mix);
     }
 
     /// Marks a sample's index document as stale.

@@ -1,0 +1,505 @@
+//! `samplemix mix`: draw a named mix, save its manifest, print its report and what changed
+//! since the previous draw of the same name.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::ValueEnum;
+use samplemix::mix::{Kernel, ShareBounds, DEFAULT_MAX_REPEAT};
+use samplemix::mixes::{self, MixDiff, MixSpec};
+use samplemix::store::{MixRecord, Store};
+use serde_json::json;
+
+use super::JsonFlag;
+
+/// Kernels of `mix --kernel`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KernelArg {
+    /// Target joint density of (q, d): Olkin-Liu bivariate beta (--a, --b, --c).
+    BivariateBeta,
+    /// alpha d + (1 - alpha) q (--alpha).
+    Linear,
+    /// Uniform over samples: natural source shares.
+    Natural,
+    /// Given source token shares (--domain-weights or --domain-file).
+    Domain,
+    /// The best fraction of samples by quality (--fraction).
+    QualityThreshold,
+    /// Equal tokens per topic.
+    TopicBalanced,
+}
+
+/// `samplemix mix`.
+#[derive(clap::Args, Debug)]
+pub struct MixArgs {
+    /// The mix name. Drawing an existing name again reuses its saved parameters unless flags
+    /// override them, and prints what changed.
+    pub name: String,
+    /// Token budget (suffixes k, M, G accepted: 250M). Required for a new mix.
+    #[arg(long, value_parser = parse_tokens)]
+    pub tokens: Option<u64>,
+    /// Weighting kernel [default: bivariate-beta].
+    #[arg(long, value_enum)]
+    pub kernel: Option<KernelArg>,
+    /// bivariate-beta: quality shape a [default: 1.5].
+    #[arg(long)]
+    pub a: Option<f64>,
+    /// bivariate-beta: diversity shape b [default: 1.5].
+    #[arg(long)]
+    pub b: Option<f64>,
+    /// bivariate-beta: coupling shape c [default: 1].
+    #[arg(long)]
+    pub c: Option<f64>,
+    /// linear: weight of diversity [default: 0.8].
+    #[arg(long)]
+    pub alpha: Option<f64>,
+    /// quality-threshold: fraction of samples kept [default: 0.5].
+    #[arg(long)]
+    pub fraction: Option<f64>,
+    /// domain: token shares, src=share,...
+    #[arg(long, value_name = "SRC=SHARE,...", conflicts_with = "domain_file")]
+    pub domain_weights: Option<String>,
+    /// domain: token shares from a JSON object or TOML table {source: share}.
+    #[arg(long, value_name = "FILE.json|FILE.toml")]
+    pub domain_file: Option<PathBuf>,
+    /// domain: divide the shares by their sum instead of requiring a sum of 1.
+    #[arg(long)]
+    pub normalise: bool,
+    /// Seed of the per-sample uniforms [default: 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Most copies of one sample [default: 4].
+    #[arg(long)]
+    pub max_repeat: Option<u16>,
+    /// Keep every source's token share within LOW,HIGH times its natural share (e.g. 0.5,2).
+    #[arg(long, value_name = "LOW,HIGH")]
+    pub source_bounds: Option<String>,
+    /// Absolute minimum token shares, src=share,...
+    #[arg(long, value_name = "SRC=SHARE,...")]
+    pub min_share: Option<String>,
+    /// Absolute maximum token shares, src=share,...
+    #[arg(long, value_name = "SRC=SHARE,...")]
+    pub max_share: Option<String>,
+    /// Drop every saved constraint (bounds, min and max shares) of a re-drawn mix.
+    #[arg(long)]
+    pub no_bounds: bool,
+    /// Parameters from a TOML or JSON file (keys: tokens, kernel, a, b, c, alpha, fraction,
+    /// seed, max_repeat, source_bounds = [low, high], normalise, and tables domain_weights,
+    /// min_share, max_share of source = share). Flags win over the file, the file over the
+    /// saved parameters of a re-drawn mix.
+    #[arg(long, value_name = "FILE.toml|FILE.json")]
+    pub config: Option<PathBuf>,
+    #[arg(skip)]
+    pub cfg_domain: Option<Vec<(String, f64)>>,
+    #[arg(skip)]
+    pub cfg_min_share: Option<Vec<(String, f64)>>,
+    #[arg(skip)]
+    pub cfg_max_share: Option<Vec<(String, f64)>>,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+fn parse_tokens(s: &str) -> Result<u64, String> {
+    let t = s.trim().replace('_', "");
+    let (num, mul) = match t.chars().last() {
+        Some('k' | 'K') => (&t[..t.len() - 1], 1e3),
+        Some('m' | 'M') => (&t[..t.len() - 1], 1e6),
+        Some('g' | 'G' | 'b' | 'B') => (&t[..t.len() - 1], 1e9),
+        Some('t' | 'T') => (&t[..t.len() - 1], 1e12),
+        _ => (t.as_str(), 1.0),
+    };
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a token count (e.g. 1000000, 250M, 1.5G)"))?;
+    if !(v >= 0.0 && v.is_finite()) {
+        return Err(format!("{s:?} is not a token count"));
+    }
+    Ok((v * mul).round() as u64)
+}
+
+fn parse_pairs(what: &str, s: &str) -> Result<Vec<(String, f64)>> {
+    s.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            let (k, v) = p
+                .rsplit_once('=')
+                .with_context(|| format!("{what}: {p:?} is not SOURCE=SHARE"))?;
+            let v: f64 = v
+                .trim()
+                .parse()
+                .with_context(|| format!("{what}: {v:?} in {p:?} is not a number"))?;
+            Ok((k.trim().to_string(), v))
+        })
+        .collect()
+}
+
+fn read_domain_file(path: &Path) -> Result<Vec<(String, f64)>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+    let is_toml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    let value: serde_json::Value = if is_toml {
+        let t: toml::Table =
+            toml::from_str(&text).with_context(|| format!("{}: not TOML", path.display()))?;
+        serde_json::to_value(t)?
+    } else {
+        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?
+    };
+    let obj = match value.get("weights") {
+        Some(w) if w.is_object() => w.clone(),
+        _ => value,
+    };
+    let Some(map) = obj.as_object() else {
+        bail!(
+            "{}: expected an object of source = share (optionally under \"weights\")",
+            path.display()
+        );
+    };
+    map.iter()
+        .map(|(k, v)| {
+            let share = v.as_f64().with_context(|| {
+                format!("{}: share of {k:?} is not a number: {v}", path.display())
+            })?;
+            Ok((k.clone(), share))
+        })
+        .collect()
+}
+
+/// The parameters a `--config` file may hold.
+#[derive(serde::Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct MixConfig {
+    tokens: Option<serde_json::Value>,
+    kernel: Option<String>,
+    a: Option<f64>,
+    b: Option<f64>,
+    c: Option<f64>,
+    alpha: Option<f64>,
+    fraction: Option<f64>,
+    seed: Option<u64>,
+    max_repeat: Option<u16>,
+    source_bounds: Option<(f64, f64)>,
+    normalise: Option<bool>,
+    domain_weights: Option<std::collections::BTreeMap<String, f64>>,
+    min_share: Option<std::collections::BTreeMap<String, f64>>,
+    max_share: Option<std::collections::BTreeMap<String, f64>>,
+}
+
+/// Fills the flags not given from the `--config` file.
+fn apply_config(args: &mut MixArgs) -> Result<()> {
+    let Some(path) = args.config.clone() else {
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
+    let is_toml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    let cfg: MixConfig = if is_toml {
+        toml::from_str(&text).with_context(|| format!("{}: bad mix config", path.display()))?
+    } else {
+        serde_json::from_str(&text)
+            .with_context(|| format!("{}: bad mix config", path.display()))?
+    };
+    if args.tokens.is_none() {
+        if let Some(t) = cfg.tokens {
+            let s = match t {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            args.tokens = Some(
+                parse_tokens(&s).map_err(|e| anyhow::anyhow!("{}: tokens: {e}", path.display()))?,
+            );
+        }
+    }
+    if args.kernel.is_none() {
+        if let Some(k) = cfg.kernel {
+            args.kernel = Some(KernelArg::from_str(&k, true).map_err(|_| {
+                anyhow::anyhow!(
+                    "{}: unknown kernel {k:?} (bivariate-beta, linear, natural, domain, \
+                     quality-threshold, topic-balanced)",
+                    path.display()
+                )
+            })?);
+        }
+    }
+    args.a = args.a.or(cfg.a);
+    args.b = args.b.or(cfg.b);
+    args.c = args.c.or(cfg.c);
+    args.alpha = args.alpha.or(cfg.alpha);
+    args.fraction = args.fraction.or(cfg.fraction);
+    args.seed = args.seed.or(cfg.seed);
+    args.max_repeat = args.max_repeat.or(cfg.max_repeat);
+    args.normalise |= cfg.normalise.unwrap_or(false);
+    if args.source_bounds.is_none() {
+        args.source_bounds = cfg.source_bounds.map(|(a, b)| format!("{a},{b}"));
+    }
+    let pairs = |m: std::collections::BTreeMap<String, f64>| m.into_iter().collect::<Vec<_>>();
+    args.cfg_domain = cfg.domain_weights.map(pairs);
+    args.cfg_min_share = cfg.min_share.map(pairs);
+    args.cfg_max_share = cfg.max_share.map(pairs);
+    Ok(())
+}
+
+/// The spec of this draw: flags, else the saved mix's values, else the defaults.
+fn resolve(args: &MixArgs, saved: Option<&MixSpec>) -> Result<MixSpec> {
+    let tokens = match (args.tokens, saved) {
+        (Some(t), _) => t,
+        (None, Some(s)) => s.tokens,
+        (None, None) => bail!(
+            "mix {:?} does not exist yet: give its budget with --tokens",
+            args.name
+        ),
+    };
+    let saved_kernel = saved.map(|s| &s.kernel);
+    let kind = args.kernel.unwrap_or(match saved_kernel {
+        Some(Kernel::BivariateBeta { .. }) | None => KernelArg::BivariateBeta,
+        Some(Kernel::Linear { .. }) => KernelArg::Linear,
+        Some(Kernel::Natural) => KernelArg::Natural,
+        Some(Kernel::Domain { .. }) => KernelArg::Domain,
+        Some(Kernel::QualityThreshold { .. }) => KernelArg::QualityThreshold,
+        Some(Kernel::TopicBalanced) => KernelArg::TopicBalanced,
+    });
+    let kernel = match kind {
+        KernelArg::BivariateBeta => {
+            let (da, db, dc) = match (saved_kernel, Kernel::DEFAULT_BIVARIATE_BETA) {
+                (Some(&Kernel::BivariateBeta { a, b, c }), _) => (a, b, c),
+                (_, Kernel::BivariateBeta { a, b, c }) => (a, b, c),
+                _ => unreachable!("the default is a bivariate beta"),
+            };
+            Kernel::BivariateBeta {
+                a: args.a.unwrap_or(da),
+                b: args.b.unwrap_or(db),
+                c: args.c.unwrap_or(dc),
+            }
+        }
+        KernelArg::Linear => Kernel::Linear {
+            alpha: args.alpha.unwrap_or(match saved_kernel {
+                Some(&Kernel::Linear { alpha }) => alpha,
+                _ => Kernel::DEFAULT_LINEAR_ALPHA,
+            }),
+        },
+        KernelArg::Natural => Kernel::Natural,
+        KernelArg::TopicBalanced => Kernel::TopicBalanced,
+        KernelArg::QualityThreshold => Kernel::QualityThreshold {
+            fraction: args.fraction.unwrap_or(match saved_kernel {
+                Some(&Kernel::QualityThreshold { fraction }) => fraction,
+                _ => Kernel::DEFAULT_QUALITY_FRACTION,
+            }),
+        },
+        KernelArg::Domain => {
+            let given = if let Some(w) = &args.domain_weights {
+                Some(parse_pairs("--domain-weights", w)?)
+            } else if let Some(f) = &args.domain_file {
+                Some(read_domain_file(f)?)
+            } else {
+                args.cfg_domain.clone()
+            };
+            match (given, saved_kernel) {
+                (Some(shares), _) => Kernel::Domain {
+                    shares,
+                    normalise: args.normalise,
+                },
+                (None, Some(Kernel::Domain { shares, normalise })) => Kernel::Domain {
+                    shares: shares.clone(),
+                    normalise: *normalise || args.normalise,
+                },
+                (None, _) => bail!(
+                    "kernel domain needs source shares: --domain-weights src=share,... or \
+                     --domain-file FILE.json|FILE.toml"
+                ),
+            }
+        }
+    };
+    if kind != KernelArg::BivariateBeta
+        && (args.a.is_some() || args.b.is_some() || args.c.is_some())
+    {
+        bail!("--a, --b and --c are parameters of --kernel bivariate-beta");
+    }
+    if kind != KernelArg::Linear && args.alpha.is_some() {
+        bail!("--alpha is a parameter of --kernel linear");
+    }
+    if kind != KernelArg::QualityThreshold && args.fraction.is_some() {
+        bail!("--fraction is a parameter of --kernel quality-threshold");
+    }
+    if kind != KernelArg::Domain && (args.domain_weights.is_some() || args.domain_file.is_some()) {
+        bail!("--domain-weights and --domain-file are parameters of --kernel domain");
+    }
+    let mut bounds = if args.no_bounds {
+        ShareBounds::default()
+    } else {
+        saved.map(|s| s.bounds.clone()).unwrap_or_default()
+    };
+    if let Some(b) = &args.source_bounds {
+        let (lo, hi) = b
+            .split_once(',')
+            .with_context(|| format!("--source-bounds {b:?}: expected LOW,HIGH such as 0.5,2"))?;
+        let lo: f64 = lo
+            .trim()
+            .parse()
+            .context("--source-bounds: LOW is not a number")?;
+        let hi: f64 = hi
+            .trim()
+            .parse()
+            .context("--source-bounds: HIGH is not a number")?;
+        bounds.relative = Some((lo, hi));
+    }
+    if let Some(m) = &args.min_share {
+        bounds.min_share = parse_pairs("--min-share", m)?;
+    } else if let Some(m) = &args.cfg_min_share {
+        bounds.min_share = m.clone();
+    }
+    if let Some(m) = &args.max_share {
+        bounds.max_share = parse_pairs("--max-share", m)?;
+    } else if let Some(m) = &args.cfg_max_share {
+        bounds.max_share = m.clone();
+    }
+    Ok(MixSpec {
+        kernel,
+        tokens,
+        seed: args.seed.or(saved.map(|s| s.seed)).unwrap_or(0),
+        max_repeat: args
+            .max_repeat
+            .or(saved.map(|s| s.max_repeat))
+            .unwrap_or(DEFAULT_MAX_REPEAT),
+        bounds,
+    })
+}
+
+/// The report of a draw as JSON.
+pub fn report_json(name: &str, record: &MixRecord, diff: Option<&MixDiff>) -> serde_json::Value {
+    let spec: serde_json::Value = serde_json::from_str(&record.params).unwrap_or_default();
+    json!({
+        "name": name,
+        "params": spec,
+        "tokens_requested": record.tokens_requested,
+        "tokens_drawn": record.tokens_drawn,
+        "budget_error": (record.tokens_drawn as f64 - record.tokens_requested as f64)
+            / record.tokens_requested.max(1) as f64,
+        "samples_drawn": record.counts.len(),
+        "copies": record.counts.iter().map(|c| c.1 as u64).sum::<u64>(),
+        "pool": {
+            "next_seq": record.counters.next_seq,
+            "samples": record.counters.docs,
+            "tokens": record.counters.tokens,
+            "scorer": record.scorer,
+        },
+        "excluded": record.exclusions,
+        "sources": mixes::shares(record),
+        "warnings": mixes::share_warnings(record)
+            .into_iter()
+            .chain(mixes::cap_warning(record))
+            .collect::<Vec<_>>(),
+        "changes": diff,
+    })
+}
+
+pub fn run(store: &Path, mut args: MixArgs) -> Result<ExitCode> {
+    apply_config(&mut args)?;
+    if args.name.is_empty() {
+        bail!("a mix needs a non-empty name");
+    }
+    if samplemix::store::format::read(store)?.is_none() {
+        return Err(samplemix::Error::NoStore {
+            path: store.to_path_buf(),
+        }
+        .into());
+    }
+    let st = Store::open_writer(store)?;
+    let previous = st.mix(&args.name)?;
+    let saved = previous.as_ref().map(MixSpec::of).transpose()?;
+    let spec = resolve(&args, saved.as_ref())?;
+    let pool = mixes::load(&st)?;
+    if pool.samples.is_empty() {
+        bail!(
+            "the store {} holds no samples: run `samplemix append` first",
+            store.display()
+        );
+    }
+    let record = mixes::draw(&pool, &spec)?;
+    drop(pool);
+    mixes::save(&st, &args.name, &record)?;
+    let diff = previous.as_ref().map(|old| mixes::diff(old, &record));
+    let mut warnings = mixes::share_warnings(&record);
+    warnings.extend(mixes::cap_warning(&record));
+    if args.json.json {
+        super::commands::print_json(&report_json(&args.name, &record, diff.as_ref()))?;
+    } else {
+        print_text(&args.name, &spec, &record, diff.as_ref());
+    }
+    for w in &warnings {
+        eprintln!("samplemix: warning: {w}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_text(name: &str, spec: &MixSpec, r: &MixRecord, diff: Option<&MixDiff>) {
+    let err = (r.tokens_drawn as f64 - r.tokens_requested as f64) / r.tokens_requested as f64;
+    println!(
+        "mix {name}: {} tokens drawn for {} requested ({:+.3}%), {} distinct samples, kernel {}, \
+         seed {}, max repeat {}",
+        r.tokens_drawn,
+        r.tokens_requested,
+        100.0 * err,
+        r.counts.len(),
+        serde_json::to_string(&spec.kernel).unwrap_or_default(),
+        spec.seed,
+        spec.max_repeat
+    );
+    let ex = &r.exclusions;
+    if ex.no_quality + ex.no_diversity + ex.no_topic + ex.zero_tokens > 0 {
+        println!(
+            "excluded: {} without quality score, {} without diversity score, {} without topic, \
+             {} empty; {} eligible",
+            ex.no_quality, ex.no_diversity, ex.no_topic, ex.zero_tokens, ex.eligible
+        );
+    }
+    println!(
+        "{:<24} {:>14} {:>9} {:>14} {:>9} {:>7} {:>7}",
+        "source", "pool tokens", "share", "mix tokens", "share", "ratio", "repeat"
+    );
+    for (s, t) in mixes::shares(r).iter().zip(&r.sources) {
+        println!(
+            "{:<24} {:>14} {:>9.4} {:>14} {:>9.4} {:>7.2} {:>7.2}{}",
+            s.name,
+            t.natural_tokens,
+            s.natural_share,
+            t.mixed_tokens,
+            s.mixed_share,
+            s.ratio,
+            s.average_repetition,
+            t.pinned
+                .as_deref()
+                .map(|p| format!("  (at its {p} share)"))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(d) = diff {
+        println!(
+            "changes since the previous draw{}: {} new pool samples; {} samples added, {} \
+             removed, {} with a new count, {} unchanged ({:.3}% of the previous pool changed); \
+             tokens {} -> {}",
+            if d.params_changed {
+                " (parameters changed)"
+            } else {
+                ""
+            },
+            d.new_pool_samples,
+            d.samples_added,
+            d.samples_removed,
+            d.count_changes,
+            d.unchanged,
+            100.0 * d.old_samples_changed_fraction,
+            d.tokens_before,
+            d.tokens_after
+        );
+        for s in &d.sources {
+            if s.tokens_before != s.tokens_after {
+                println!(
+                    "  {:<24} {:>14} -> {:<14} share {:.4} -> {:.4}",
+                    s.name, s.tokens_before, s.tokens_after, s.share_before, s.share_after
+                );
+            }
+        }
+    }
+}

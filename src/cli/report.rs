@@ -1,0 +1,44 @@
+//! `samplemix report`: write a stored mix's report (JSON, per-source CSV, HTML).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use samplemix::mixes;
+use samplemix::report;
+use samplemix::store::Store;
+
+use super::JsonFlag;
+
+/// `samplemix report`.
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// The mix name.
+    pub name: String,
+    /// Output folder (created; report.json, sources.csv and report.html are replaced).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+pub fn run(store: &Path, args: ReportArgs) -> Result<ExitCode> {
+    let st = Store::open_reader(store)?;
+    let record = super::export::load_mix(&st, &args.name)?;
+    let pool = mixes::load(&st)?;
+    let r = report::build(&args.name, &record, &pool)?;
+    report::write(&args.out, &r)?;
+    if args.json.json {
+        super::commands::print_json(&r)?;
+    } else {
+        println!(
+            "report of mix {} written to {} (report.json, sources.csv, report.html)",
+            args.name,
+            args.out.display()
+        );
+    }
+    for w in &r.warnings {
+        eprintln!("samplemix: warning: {w}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,222 @@
+//! Export of a stored mix as shuffled zstd JSONL shards.
+//!
+//! Every sample appears `count` times. The order is a Fisher-Yates shuffle of all copies by a
+//! ChaCha RNG (`rand::rngs::StdRng`) seeded with the export seed (the mix's seed unless given),
+//! so the same store, mix and seed give the same bytes. Shards are filled in that order until a
+//! shard holds at least `shard_tokens` tokens (the sample rows' token counts); lines are
+//! `{"id", "text", "source", "metadata"}`. `manifest.json` lists the shards, their lines and
+//! tokens, and the mix parameters.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::mixes::MixSpec;
+use crate::store::{MixRecord, Store};
+
+/// Name of the manifest file of an export.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// Settings of an export.
+#[derive(Clone, Debug)]
+pub struct ExportOptions {
+    /// Tokens per shard (a shard is closed once it holds at least this many).
+    pub shard_tokens: u64,
+    /// Shuffle seed; `None`: the mix's seed.
+    pub seed: Option<u64>,
+    /// zstd level.
+    pub level: i32,
+}
+
+impl Default for ExportOptions {
+    fn default() -> Self {
+        ExportOptions {
+            shard_tokens: 100_000_000,
+            seed: None,
+            level: 3,
+        }
+    }
+}
+
+/// One shard of an export.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ShardInfo {
+    /// File name inside the output folder.
+    pub file: String,
+    /// Lines (sample copies).
+    pub lines: u64,
+    /// Tokens.
+    pub tokens: u64,
+}
+
+/// The manifest of an export (`manifest.json`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ExportManifest {
+    /// The mix name.
+    pub mix: String,
+    /// Its parameters.
+    pub params: serde_json::Value,
+    /// The shuffle seed.
+    pub shuffle_seed: u64,
+    /// Lines in all shards.
+    pub lines: u64,
+    /// Tokens in all shards.
+    pub tokens: u64,
+    /// Distinct samples.
+    pub samples: u64,
+    /// The store's next_seq when the mix was drawn.
+    pub drawn_at_next_seq: u64,
+    /// The shards, in order.
+    pub shards: Vec<ShardInfo>,
+}
+
+/// Checks that `out` can take an export: a missing or empty folder, or any folder with
+/// `force` (whose earlier shards and manifest are then removed). A file is refused.
+pub fn prepare_out(out: &Path, force: bool) -> Result<()> {
+    if out.exists() {
+        if !out.is_dir() {
+            return Err(Error::Invalid(format!(
+                "{} is a file, not a folder: give a folder for the export",
+                out.display()
+            )));
+        }
+        let entries: Vec<PathBuf> = std::fs::read_dir(out)
+            .map_err(|e| Error::io(out, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        if !entries.is_empty() && !force {
+            return Err(Error::Invalid(format!(
+                "{} is not empty: give an empty or new folder, or --force to replace an \
+                 earlier export there",
+                out.display()
+            )));
+        }
+        for p in entries {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if p.is_file()
+                && (name == MANIFEST_FILE
+                    || (name.starts_with("shard-") && name.ends_with(".jsonl.zst")))
+            {
+                std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
+            }
+        }
+    } else {
+        std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    id: &'a str,
+    text: &'a str,
+    source: &'a str,
+    metadata: Option<serde_json::Value>,
+}
+
+/// Writes the mix `name` (its `record`) to `out` (see the module docs).
+pub fn export(
+    store: &Store,
+    name: &str,
+    record: &MixRecord,
+    out: &Path,
+    opts: &ExportOptions,
+) -> Result<ExportManifest> {
+    let spec = MixSpec::of(record)?;
+    let seed = opts.seed.unwrap_or(spec.seed);
+    let mut copies: Vec<u64> = Vec::with_capacity(record.counts.iter().map(|c| c.1 as usize).sum());
+    for &(seq, c) in &record.counts {
+        for _ in 0..c {
+            copies.push(seq);
+        }
+    }
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x6578_706f_7274); // "export"
+    copies.shuffle(&mut rng);
+    let mut shards = Vec::new();
+    let mut writer: Option<(zstd::Encoder<'static, BufWriter<File>>, ShardInfo)> = None;
+    let mut total_tokens = 0u64;
+    let mut buf = Vec::new();
+    for chunk in copies.chunks(1024) {
+        let docs = store.docs(chunk)?;
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|&s| store.sample_row(s))
+            .collect::<Result<_>>()?;
+        for ((&seq, doc), row) in chunk.iter().zip(docs).zip(rows) {
+            let (Some(doc), Some(row)) = (doc, row) else {
+                return Err(Error::Invalid(format!(
+                    "mix {name} lists sample {seq}, which the store does not hold"
+                )));
+            };
+            if writer.is_none() {
+                let file = format!("shard-{:05}.jsonl.zst", shards.len());
+                let path = out.join(&file);
+                let f = File::create(&path).map_err(|e| Error::io(&path, e))?;
+                let enc = zstd::Encoder::new(BufWriter::new(f), opts.level)
+                    .map_err(|e| Error::io(&path, e))?;
+                writer = Some((
+                    enc,
+                    ShardInfo {
+                        file,
+                        lines: 0,
+                        tokens: 0,
+                    },
+                ));
+            }
+            let (enc, info) = writer.as_mut().expect("opened above");
+            buf.clear();
+            serde_json::to_writer(
+                &mut buf,
+                &Line {
+                    id: &doc.id,
+                    text: &doc.text,
+                    source: &doc.source,
+                    metadata: doc
+                        .metadata
+                        .as_deref()
+                        .and_then(|m| serde_json::from_str(m).ok()),
+                },
+            )
+            .expect("a line serialises");
+            buf.push(b'\n');
+            let path = out.join(&info.file);
+            enc.write_all(&buf).map_err(|e| Error::io(&path, e))?;
+            info.lines += 1;
+            info.tokens += row.tokens as u64;
+            total_tokens += row.tokens as u64;
+            if info.tokens >= opts.shard_tokens.max(1) {
+                let (enc, info) = writer.take().expect("open");
+                finish(enc, &out.join(&info.file))?;
+                shards.push(info);
+            }
+        }
+    }
+    if let Some((enc, info)) = writer.take() {
+        finish(enc, &out.join(&info.file))?;
+        shards.push(info);
+    }
+    let manifest = ExportManifest {
+        mix: name.to_string(),
+        params: serde_json::from_str(&record.params).unwrap_or_default(),
+        shuffle_seed: seed,
+        lines: copies.len() as u64,
+        tokens: total_tokens,
+        samples: record.counts.len() as u64,
+        drawn_at_next_seq: record.counters.next_seq,
+        shards,
+    };
+    let path = out.join(MANIFEST_FILE);
+    let mut text = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
+    text.push(b'\n');
+    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+    Ok(manifest)
+}
+
+fn finish(enc: zstd::Encoder<'static, BufWriter<File>>, path: &Path) -> Result<()> {
+    let mut w = enc.finish().map_err(|e| Error::io(path, e))?;
+    w.flush().map_err(|e| Error::io(path, e))
+}

@@ -1,0 +1,223 @@
+use super::*;
+
+fn pool(n: usize, sources: u32) -> Vec<MixSample> {
+    (0..n)
+        .map(|i| {
+            let x = stable_uniform(99, i as u64) as f32;
+            let y = stable_uniform(98, i as u64) as f32;
+            MixSample {
+                key: i as u64,
+                tokens: 50 + (i % 200) as u32,
+                source: i as u32 % sources,
+                topic: Some((i % 7) as u32),
+                q: Some(x),
+                d: Some(y),
+            }
+        })
+        .collect()
+}
+
+fn names(k: u32) -> Vec<String> {
+    (0..k).map(|i| format!("s{i}")).collect()
+}
+
+fn params(tokens: u64) -> DrawParams {
+    DrawParams {
+        tokens,
+        seed: 7,
+        max_repeat: DEFAULT_MAX_REPEAT,
+        bounds: ShareBounds::default(),
+    }
+}
+
+#[test]
+fn quality_midranks() {
+    let q = quality_from_nll(&[Some(3.0), None, Some(1.0), Some(2.0), Some(2.0)]);
+    // n = 4: ranks 1.0 -> 1, 2.0 -> 2.5 (tie), 3.0 -> 4.
+    assert_eq!(
+        q,
+        vec![Some(0.0), None, Some(0.75), Some(0.375), Some(0.375)]
+    );
+    let r = rank_normalise(&[Some(0.1), Some(0.9), None]);
+    assert_eq!(r, vec![Some(0.5), Some(1.0), None]);
+}
+
+#[test]
+fn ln_gamma_and_density_normalised() {
+    assert!((ln_gamma(5.0) - 24f64.ln()).abs() < 1e-12);
+    assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-12);
+    let (a, b, c) = (2.0, 3.0, 1.5);
+    let m = 400;
+    let mut sum = 0.0;
+    for i in 0..m {
+        for j in 0..m {
+            let x = (i as f64 + 0.5) / m as f64;
+            let y = (j as f64 + 0.5) / m as f64;
+            sum += bivariate_beta_density(x, y, a, b, c);
+        }
+    }
+    let integral = sum / (m * m) as f64;
+    assert!((integral - 1.0).abs() < 2e-3, "integral {integral}");
+}
+
+#[test]
+fn budget_cap_and_determinism() {
+    let p = pool(20_000, 3);
+    let s = names(3);
+    let w = weights(&p, &s, &Kernel::Linear { alpha: 0.8 }).unwrap();
+    let total: u64 = p.iter().map(|x| x.tokens as u64).sum();
+    let d = draw(&p, &s, &w, &params(total)).unwrap();
+    let err = (d.tokens as f64 - total as f64).abs() / total as f64;
+    assert!(err < 0.005, "budget error {err}");
+    assert!(d.counts.iter().all(|&c| c <= DEFAULT_MAX_REPEAT));
+    let d2 = draw(&p, &s, &w, &params(total)).unwrap();
+    assert_eq!(d.counts, d2.counts);
+    let mut other = params(total);
+    other.seed = 8;
+    assert_ne!(draw(&p, &s, &w, &other).unwrap().counts, d.counts);
+}
+
+#[test]
+fn bad_budgets() {
+    let p = pool(1000, 2);
+    let s = names(2);
+    let w = weights(&p, &s, &Kernel::Natural).unwrap();
+    assert_eq!(draw(&p, &s, &w, &params(0)), Err(MixError::ZeroBudget));
+    let total: u64 = p.iter().map(|x| x.tokens as u64).sum();
+    match draw(&p, &s, &w, &params(4 * total + 1)) {
+        Err(MixError::BudgetUnreachable { reachable, .. }) => assert_eq!(reachable, 4 * total),
+        other => panic!("{other:?}"),
+    }
+    // Exactly reachable: every sample 4 times.
+    let d = draw(&p, &s, &w, &params(4 * total)).unwrap();
+    assert!(d.counts.iter().all(|&c| c == 4));
+}
+
+#[test]
+fn exclusions_and_missing_scores() {
+    let mut p = pool(1000, 2);
+    for x in p.iter_mut().take(100) {
+        x.q = None;
+    }
+    for x in p.iter_mut().skip(100).take(50) {
+        x.d = None;
+    }
+    let s = names(2);
+    let w = weights(&p, &s, &Kernel::DEFAULT_BIVARIATE_BETA).unwrap();
+    assert_eq!(w.exclusions.no_quality, 100);
+    assert_eq!(w.exclusions.no_diversity, 50);
+    assert_eq!(w.exclusions.eligible, 850);
+    let d = draw(&p, &s, &w, &params(50_000)).unwrap();
+    assert!(d.counts[..150].iter().all(|&c| c == 0));
+    let w = weights(&p, &s, &Kernel::Natural).unwrap();
+    assert_eq!(w.exclusions.eligible, 1000);
+    for x in p.iter_mut() {
+        x.d = None;
+    }
+    let e = weights(&p, &s, &Kernel::Linear { alpha: 0.8 }).unwrap_err();
+    assert!(e.to_string().contains("samplemix topics"), "{e}");
+}
+
+#[test]
+fn domain_shares_exact_and_checked() {
+    let p = pool(30_000, 3);
+    let s = names(3);
+    let k = Kernel::Domain {
+        shares: vec![("s0".into(), 0.6), ("s1".into(), 0.3), ("s2".into(), 0.1)],
+        normalise: false,
+    };
+    let w = weights(&p, &s, &k).unwrap();
+    let d = draw(&p, &s, &w, &params(2_000_000)).unwrap();
+    for (i, want) in [0.6, 0.3, 0.1].iter().enumerate() {
+        let got = d.per_source[i].share;
+        assert!(
+            (got - want).abs() / want < 0.01,
+            "source {i}: {got} vs {want}"
+        );
+    }
+    let bad = Kernel::Domain {
+        shares: vec![("s0".into(), 0.6), ("s1".into(), 0.3)],
+        normalise: false,
+    };
+    assert!(matches!(
+        weights(&p, &s, &bad),
+        Err(MixError::WeightsDoNotSumToOne { .. })
+    ));
+    let norm = Kernel::Domain {
+        shares: vec![("s0".into(), 6.0), ("s1".into(), 3.0)],
+        normalise: true,
+    };
+    assert_eq!(
+        weights(&p, &s, &norm).unwrap().domain_shares.unwrap(),
+        vec![6.0 / 9.0, 3.0 / 9.0, 0.0]
+    );
+    let unknown = Kernel::Domain {
+        shares: vec![("web".into(), 1.0)],
+        normalise: false,
+    };
+    assert!(matches!(
+        weights(&p, &s, &unknown),
+        Err(MixError::UnknownSource { .. })
+    ));
+}
+
+#[test]
+fn source_bounds_hold_inside_the_budget() {
+    // Source 0 has all the high-quality samples: quality-threshold would take only source 0.
+    let mut p = pool(30_000, 3);
+    for x in p.iter_mut() {
+        x.q = Some(if x.source == 0 { 0.9 } else { 0.1 } * x.q.unwrap());
+    }
+    let s = names(3);
+    let w = weights(&p, &s, &Kernel::Linear { alpha: 0.0 }).unwrap();
+    let mut prm = params(2_000_000);
+    let free = draw(&p, &s, &w, &prm).unwrap();
+    assert!(free.per_source[0].share > 2.0 / 3.0);
+    prm.bounds.relative = Some((0.5, 2.0));
+    prm.bounds.min_share = vec![("s2".into(), 0.25)];
+    let d = draw(&p, &s, &w, &prm).unwrap();
+    let err = (d.tokens as f64 - 2e6).abs() / 2e6;
+    assert!(err < 0.005, "budget error {err}");
+    for (i, src) in d.per_source.iter().enumerate() {
+        let r = src.share / src.natural_share;
+        assert!(
+            (0.5 - 0.01..=2.0 + 0.01).contains(&r),
+            "source {i}: ratio {r}"
+        );
+    }
+    assert!(
+        d.per_source[2].share >= 0.25 - 0.003,
+        "{}",
+        d.per_source[2].share
+    );
+    prm.bounds.min_share = vec![("s2".into(), 0.8)];
+    assert!(matches!(
+        draw(&p, &s, &w, &prm),
+        Err(MixError::InfeasibleBounds { .. })
+    ));
+}
+
+#[test]
+fn quality_threshold_and_topics() {
+    let p = pool(10_000, 2);
+    let s = names(2);
+    let w = weights(&p, &s, &Kernel::QualityThreshold { fraction: 0.25 }).unwrap();
+    assert_eq!(w.exclusions.eligible, 2500);
+    let d = draw(&p, &s, &w, &params(100_000)).unwrap();
+    for (x, &c) in p.iter().zip(&d.counts) {
+        if c > 0 {
+            assert!(x.q.unwrap() >= 0.74);
+        }
+    }
+    // Equal expected tokens per topic; the realised ones differ by rounding (about 1.2% here).
+    let p = pool(100_000, 2);
+    let w = weights(&p, &s, &Kernel::TopicBalanced).unwrap();
+    let d = draw(&p, &s, &w, &params(5_000_000)).unwrap();
+    let mut per_topic = [0u64; 7];
+    for (x, &c) in p.iter().zip(&d.counts) {
+        per_topic[x.topic.unwrap() as usize] += c as u64 * x.tokens as u64;
+    }
+    for t in per_topic {
+        assert!((t as f64 - 5e6 / 7.0).abs() / (5e6 / 7.0) < 0.04, "{t}");
+    }
+}
