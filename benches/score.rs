@@ -102,20 +102,27 @@ fn throughput(model: &Path, threads: usize) {
     let mut reference_runs = Vec::new();
     for max_tokens in [128, 256, 512] {
         let mut scorer = load(model, settings(max_tokens, threads), AttentionLayout::EXACT);
-        let warmup: Vec<&str> = corpus.texts.iter().take(4).map(String::as_str).collect();
-        scorer.score_batch(&warmup).expect("warm-up");
+        // Warm-up on a whole group, so that llama.cpp's buffers reach full size before timing.
+        let first = refs(&corpus.texts[..GROUP.min(corpus.texts.len())]);
+        scorer.decode_only(&scorer.prepare(&first)).expect("warm-up");
+        scorer.score_batch(&first).expect("warm-up");
         let (mut raw, mut full) = (Duration::ZERO, Duration::ZERO);
         let mut tokens = 0u64;
-        for group in corpus.texts.chunks(GROUP) {
+        for (i, group) in corpus.texts.chunks(GROUP).enumerate() {
             let texts = refs(group);
             let prepared = scorer.prepare(&texts);
-            let started = Instant::now();
-            scorer.decode_only(&prepared).expect("decode");
-            raw += started.elapsed();
-            let started = Instant::now();
-            let results = scorer.score_batch(&texts).expect("score");
-            full += started.elapsed();
-            tokens += scored_tokens(&results);
+            // Alternate which of the pair runs first.
+            for step in [i % 2, 1 - i % 2] {
+                let started = Instant::now();
+                if step == 0 {
+                    scorer.decode_only(&prepared).expect("decode");
+                    raw += started.elapsed();
+                } else {
+                    let results = scorer.score_batch(&texts).expect("score");
+                    full += started.elapsed();
+                    tokens += scored_tokens(&results);
+                }
+            }
         }
         let raw_tps = tokens as f64 / raw.as_secs_f64();
         let full_tps = tokens as f64 / full.as_secs_f64();
@@ -156,7 +163,7 @@ fn llama_perplexity_reference(
     println!();
     println!("llama-perplexity (llama.cpp's own tool) on the same texts joined, -t {threads} -fa off -b {}:", LlamaSettings::DEFAULT_BATCH_TOKENS);
     println!();
-    println!("| chunk (-c) | chunks | tokens evaluated | prompt eval tok/s |");
+    println!("| chunk (-c) | chunks | tokens evaluated | tok/s (evaluation + its log-softmax) |");
     println!("|---:|---:|---:|---:|");
     for &(max_tokens, tokens) in runs {
         let chunks = (tokens as usize).div_ceil(max_tokens).max(2);
@@ -172,32 +179,42 @@ fn llama_perplexity_reference(
             .output()
             .expect("run llama-perplexity");
         let log = String::from_utf8_lossy(&output.stderr);
-        match parse_prompt_eval(&log) {
-            Some((ms, n)) => println!(
-                "| {max_tokens} | {chunks} | {n} | {:.1} |",
-                n as f64 / (ms / 1000.0)
-            ),
+        match compute_seconds(&log) {
+            Some(seconds) => {
+                let evaluated = chunks * max_tokens;
+                println!(
+                    "| {max_tokens} | {chunks} | {evaluated} | {:.1} |",
+                    evaluated as f64 / seconds
+                );
+            }
             None => println!(
-                "| {max_tokens} | {chunks} | ? | (no timing in output; exit {}) |",
+                "| {max_tokens} | {chunks} | ? | (no timing in its log; {}) |",
                 output.status
             ),
         }
     }
 }
 
-/// `(milliseconds, tokens)` from llama.cpp's "prompt eval time = X ms / N tokens" line.
-fn parse_prompt_eval(log: &str) -> Option<(f64, u64)> {
-    let line = log.lines().find(|l| l.contains("prompt eval time"))?;
-    let after = line.split('=').nth(1)?;
-    let ms: f64 = after.split_whitespace().next()?.parse().ok()?;
-    let tokens: u64 = after
-        .split('/')
-        .nth(1)?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
-    Some((ms, tokens))
+/// Seconds from llama-perplexity's "calculating perplexity" log line to its "Final estimate"
+/// line: evaluation and its own log-softmax, without loading and tokenizing. Log lines start
+/// with a minutes.seconds.milliseconds.microseconds timestamp.
+fn compute_seconds(log: &str) -> Option<f64> {
+    let stamp = |needle: &str| -> Option<f64> {
+        let before = &log[..log.find(needle)?];
+        before.split_whitespace().rev().find_map(|word| {
+            let parts: Vec<f64> = word
+                .split('.')
+                .map(|p| p.parse().ok())
+                .collect::<Option<_>>()?;
+            match parts[..] {
+                [m, s, ms, us] => Some(m * 60.0 + s + ms / 1e3 + us / 1e6),
+                _ => None,
+            }
+        })
+    };
+    let start = stamp("calculating perplexity over")?;
+    let end = stamp("Final estimate")?;
+    Some(end - start)
 }
 
 fn convergence(model: &Path, threads: usize) {
