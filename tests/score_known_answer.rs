@@ -56,7 +56,10 @@ fn scorer() -> LlamaScorer {
 
 fn chunk_second_half_mean(scorer: &mut LlamaScorer) -> f64 {
     let tokens = scorer.tokenize(GPL_PREAMBLE);
-    assert!(tokens.len() >= 2 * CHUNK, "llama-perplexity needs two chunks");
+    assert!(
+        tokens.len() >= 2 * CHUNK,
+        "llama-perplexity needs two chunks"
+    );
     let nlls = scorer.token_nlls(&tokens[..CHUNK]).unwrap();
     // nlls[p] is the NLL of tokens[p + 1] predicted at position p.
     let half = &nlls[CHUNK / 2..CHUNK - 1];
@@ -95,7 +98,11 @@ fn score_batch_equals_the_per_position_path() {
     let nlls = scorer.token_nlls(&input).unwrap();
     assert_eq!(nlls.len(), score.n_scored as usize);
     let sum: f64 = nlls.iter().sum();
-    assert!((sum - score.nll_sum).abs() < 1e-9, "{sum} vs {}", score.nll_sum);
+    assert!(
+        (sum - score.nll_sum).abs() < 1e-9,
+        "{sum} vs {}",
+        score.nll_sum
+    );
 }
 
 /// Runs llama-perplexity live when tools/build-llama-reference.sh has built it.
@@ -119,11 +126,17 @@ fn matches_llama_perplexity_when_it_is_built() {
         .arg(model_path())
         .arg("-f")
         .arg(&text)
-        .args(["-c", "128", "-b", "128", "--chunks", "1", "-fa", "off", "-t", "2"])
+        .args([
+            "-c", "128", "-b", "128", "--chunks", "1", "-fa", "off", "-t", "2",
+        ])
         .args(["--ppl-output-type", "1"])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     // The result line is "<chunk start>  <ppl>  <mean nll>  <its standard error>".
     let stdout = String::from_utf8_lossy(&output.stdout);
     let theirs: f64 = stdout
