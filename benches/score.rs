@@ -102,20 +102,29 @@ fn throughput(model: &Path, threads: usize) {
     let mut reference_runs = Vec::new();
     for max_tokens in [128, 256, 512] {
         let mut scorer = load(model, settings(max_tokens, threads), AttentionLayout::EXACT);
-        let warmup: Vec<&str> = corpus.texts.iter().take(4).map(String::as_str).collect();
-        scorer.score_batch(&warmup).expect("warm-up");
+        // Warm-up on a whole group, so that llama.cpp's buffers reach full size before timing.
+        let first = refs(&corpus.texts[..GROUP.min(corpus.texts.len())]);
+        scorer
+            .decode_only(&scorer.prepare(&first))
+            .expect("warm-up");
+        scorer.score_batch(&first).expect("warm-up");
         let (mut raw, mut full) = (Duration::ZERO, Duration::ZERO);
         let mut tokens = 0u64;
-        for group in corpus.texts.chunks(GROUP) {
+        for (i, group) in corpus.texts.chunks(GROUP).enumerate() {
             let texts = refs(group);
             let prepared = scorer.prepare(&texts);
-            let started = Instant::now();
-            scorer.decode_only(&prepared).expect("decode");
-            raw += started.elapsed();
-            let started = Instant::now();
-            let results = scorer.score_batch(&texts).expect("score");
-            full += started.elapsed();
-            tokens += scored_tokens(&results);
+            // Alternate which of the pair runs first.
+            for step in [i % 2, 1 - i % 2] {
+                let started = Instant::now();
+                if step == 0 {
+                    scorer.decode_only(&prepared).expect("decode");
+                    raw += started.elapsed();
+                } else {
+                    let results = scorer.score_batch(&texts).expect("score");
+                    full += started.elapsed();
+                    tokens += scored_tokens(&results);
+                }
+            }
         }
         let raw_tps = tokens as f64 / raw.as_secs_f64();
         let full_tps = tokens as f64 / full.as_secs_f64();
@@ -156,7 +165,7 @@ fn llama_perplexity_reference(
     println!();
     println!("llama-perplexity (llama.cpp's own tool) on the same texts joined, -t {threads} -fa off -b {}:", LlamaSettings::DEFAULT_BATCH_TOKENS);
     println!();
-    println!("| chunk (-c) | chunks | tokens evaluated | prompt eval tok/s |");
+    println!("| chunk (-c) | chunks | tokens evaluated | tok/s (evaluation + its log-softmax) |");
     println!("|---:|---:|---:|---:|");
     for &(max_tokens, tokens) in runs {
         let chunks = (tokens as usize).div_ceil(max_tokens).max(2);
@@ -172,89 +181,138 @@ fn llama_perplexity_reference(
             .output()
             .expect("run llama-perplexity");
         let log = String::from_utf8_lossy(&output.stderr);
-        match parse_prompt_eval(&log) {
-            Some((ms, n)) => println!(
-                "| {max_tokens} | {chunks} | {n} | {:.1} |",
-                n as f64 / (ms / 1000.0)
-            ),
+        match compute_seconds(&log) {
+            Some(seconds) => {
+                let evaluated = chunks * max_tokens;
+                println!(
+                    "| {max_tokens} | {chunks} | {evaluated} | {:.1} |",
+                    evaluated as f64 / seconds
+                );
+            }
             None => println!(
-                "| {max_tokens} | {chunks} | ? | (no timing in output; exit {}) |",
+                "| {max_tokens} | {chunks} | ? | (no timing in its log; {}) |",
                 output.status
             ),
         }
     }
 }
 
-/// `(milliseconds, tokens)` from llama.cpp's "prompt eval time = X ms / N tokens" line.
-fn parse_prompt_eval(log: &str) -> Option<(f64, u64)> {
-    let line = log.lines().find(|l| l.contains("prompt eval time"))?;
-    let after = line.split('=').nth(1)?;
-    let ms: f64 = after.split_whitespace().next()?.parse().ok()?;
-    let tokens: u64 = after
-        .split('/')
-        .nth(1)?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
-    Some((ms, tokens))
+/// Seconds from llama-perplexity's "calculating perplexity" log line to its "Final estimate"
+/// line: evaluation and its own log-softmax, without loading and tokenizing. Log lines start
+/// with a minutes.seconds.milliseconds.microseconds timestamp.
+fn compute_seconds(log: &str) -> Option<f64> {
+    let stamp = |needle: &str| -> Option<f64> {
+        let before = &log[..log.find(needle)?];
+        before.split_whitespace().rev().find_map(|word| {
+            let parts: Vec<f64> = word
+                .split('.')
+                .map(|p| p.parse().ok())
+                .collect::<Option<_>>()?;
+            match parts[..] {
+                [m, s, ms, us] => Some(m * 60.0 + s + ms / 1e3 + us / 1e6),
+                _ => None,
+            }
+        })
+    };
+    let start = stamp("calculating perplexity over")?;
+    let end = stamp("Final estimate")?;
+    Some(end - start)
 }
 
+/// Scores every text once at max_tokens 1024, keeping every position's NLL. A causal model's
+/// prediction at a position depends only on the tokens before it, so the mean NLL at a smaller
+/// `max_tokens` is the mean of the first `max_tokens` of these (checked against `score_batch`
+/// on a subset, which also gives the throughput at each setting).
 fn convergence(model: &Path, threads: usize) {
+    const SETTINGS: [usize; 5] = [64, 128, 256, 512, 1024];
     let corpus = load_corpus(env_number("SAMPLEMIX_BENCH_SAMPLES").unwrap_or(400));
     let texts = refs(&corpus.texts);
     println!("texts: {}", corpus.description);
-    let settings_list = [64, 128, 256, 512, 1024];
-    let mut runs: Vec<(usize, Vec<SampleScore>, Duration)> = Vec::new();
-    for &max_tokens in &settings_list {
-        let mut scorer = load(model, settings(max_tokens, threads), AttentionLayout::EXACT);
-        let started = Instant::now();
-        let mut results = Vec::new();
-        for group in texts.chunks(64) {
-            results.extend(scorer.score_batch(group).expect("score"));
+    let mut scorer = load(model, settings(1024, threads), AttentionLayout::EXACT);
+    let started = Instant::now();
+    let mut per_position: Vec<Option<Vec<f64>>> = Vec::new();
+    let mut lengths = Vec::new();
+    for text in &texts {
+        let tokens = scorer.tokenize(text);
+        lengths.push(tokens.len());
+        if tokens.len() < 2 {
+            per_position.push(None);
+            continue;
         }
-        let elapsed = started.elapsed();
-        eprintln!("max_tokens {max_tokens}: {:.0} s", elapsed.as_secs_f64());
-        runs.push((max_tokens, results, elapsed));
+        let mut input = vec![scorer.prefix_token()];
+        input.extend_from_slice(&tokens[..tokens.len().min(1024) - 1]);
+        per_position.push(Some(scorer.token_nlls(&input).expect("score")));
     }
-    let reference = &runs.last().expect("runs").1;
-    let both = |r: &[SampleScore]| -> (Vec<f64>, Vec<f64>) {
-        r.iter()
-            .zip(reference)
-            .filter_map(|(a, b)| Some((a.scored()?.mean_nll(), b.scored()?.mean_nll())))
-            .unzip()
+    eprintln!(
+        "per-position pass: {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    let mean_at = |nlls: &[f64], k: usize| {
+        let k = k.min(nlls.len());
+        nlls[..k].iter().sum::<f64>() / k as f64
     };
-    let lengths: Vec<u32> = reference.iter().map(SampleScore::n_tokens).collect();
-    let scored = reference.iter().filter(|r| r.scored().is_some()).count();
     let mut sorted = lengths.clone();
     sorted.sort_unstable();
+    let scored: Vec<usize> = (0..texts.len())
+        .filter(|&i| per_position[i].is_some())
+        .collect();
     println!(
-        "{} samples, {scored} scored; tokens per sample: median {}, 90th percentile {}; {} longer than 1024",
-        lengths.len(),
+        "{} samples, {} scored; tokens per sample: median {}, 90th percentile {}; {} longer than 1024",
+        texts.len(),
+        scored.len(),
         sorted[sorted.len() / 2],
         sorted[sorted.len() * 9 / 10],
         lengths.iter().filter(|&&n| n > 1024).count()
     );
+
+    // Throughput, and a check of the prefix means, with score_batch on a subset.
+    let subset: Vec<&str> = texts.iter().copied().take(48).collect();
+    let mut measured = Vec::new();
+    let mut worst_check = 0.0f64;
+    for &max_tokens in &SETTINGS {
+        let mut scorer = load(model, settings(max_tokens, threads), AttentionLayout::EXACT);
+        scorer.score_batch(&subset[..4]).expect("warm-up");
+        let started = Instant::now();
+        let results = scorer.score_batch(&subset).expect("score");
+        let elapsed = started.elapsed().as_secs_f64();
+        for (i, r) in results.iter().enumerate() {
+            if let (Some(r), Some(nlls)) = (r.scored(), &per_position[i]) {
+                worst_check = worst_check.max((r.mean_nll() - mean_at(nlls, max_tokens)).abs());
+            }
+        }
+        let tokens = scored_tokens(&results);
+        measured.push((tokens as f64 / elapsed, subset.len() as f64 / elapsed));
+    }
+    println!(
+        "prefix means vs score_batch at each max_tokens on the first {} texts: largest difference {worst_check:.6} nats",
+        subset.len()
+    );
     println!();
-    println!("| max_tokens | Spearman vs 1024 (all) | Spearman vs 1024 (samples > max_tokens) | tokens scored | tok/s | samples/s |");
+    println!("| max_tokens | Spearman vs 1024, all scored | Spearman vs 1024, samples longer than max_tokens | tokens scored (share of 1024's) | score_batch tok/s | samples/s |");
     println!("|---:|---:|---:|---:|---:|---:|");
-    for (max_tokens, results, elapsed) in &runs {
-        let (a, b) = both(results);
-        let long: (Vec<f64>, Vec<f64>) = results
+    let reference: Vec<f64> = scored
+        .iter()
+        .map(|&i| mean_at(per_position[i].as_deref().unwrap_or_default(), 1024))
+        .collect();
+    let total_1024: usize = scored.iter().map(|&i| lengths[i].min(1024)).sum();
+    for (&max_tokens, (tps, sps)) in SETTINGS.iter().zip(measured) {
+        let here: Vec<f64> = scored
             .iter()
-            .zip(reference)
-            .zip(&lengths)
-            .filter(|(_, &n)| n as usize > *max_tokens)
-            .filter_map(|((a, b), _)| Some((a.scored()?.mean_nll(), b.scored()?.mean_nll())))
+            .map(|&i| mean_at(per_position[i].as_deref().unwrap_or_default(), max_tokens))
+            .collect();
+        let (long_here, long_ref): (Vec<f64>, Vec<f64>) = scored
+            .iter()
+            .enumerate()
+            .filter(|&(_, &i)| lengths[i] > max_tokens)
+            .map(|(j, _)| (here[j], reference[j]))
             .unzip();
-        let tokens = scored_tokens(results);
+        let tokens: usize = scored.iter().map(|&i| lengths[i].min(max_tokens)).sum();
         println!(
-            "| {max_tokens} | {:.4} | {:.4} (n={}) | {tokens} | {:.1} | {:.2} |",
-            spearman(&a, &b),
-            spearman(&long.0, &long.1),
-            long.0.len(),
-            tokens as f64 / elapsed.as_secs_f64(),
-            results.len() as f64 / elapsed.as_secs_f64()
+            "| {max_tokens} | {:.4} | {:.4} (n={}) | {tokens} ({:.0}%) | {tps:.1} | {sps:.2} |",
+            spearman(&here, &reference),
+            spearman(&long_here, &long_ref),
+            long_here.len(),
+            100.0 * tokens as f64 / total_1024 as f64
         );
     }
 }

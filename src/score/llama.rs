@@ -397,6 +397,13 @@ impl LlamaScorer {
         &self.path
     }
 
+    /// The token put before every sample so that its first token is predicted too: the model's
+    /// BOS token (its EOS token if it has no BOS).
+    #[must_use]
+    pub fn prefix_token(&self) -> i32 {
+        self.prefix.0
+    }
+
     /// Tokenizes `text` the way samples are tokenized (no BOS, special-token text taken
     /// literally) and returns every token id.
     #[must_use]
