@@ -459,8 +459,8 @@ impl LlamaScorer {
         for batch in &prepared.batches {
             let seqs: Vec<&Sequence> = batch.iter().map(|&i| &prepared.sequences[i]).collect();
             let offsets = self.decode(seqs.iter().map(|s| s.targets.as_slice()))?;
-            for (seq, offset) in seqs.iter().zip(offsets) {
-                let nll_sum = self.sum_nll(offset, &seq.targets)?;
+            let sums = self.sum_nlls(&seqs, &offsets)?;
+            for (seq, nll_sum) in seqs.iter().zip(sums) {
                 results[seq.sample] = Some(SampleScore::Scored(QualityScore {
                     nll_sum,
                     n_scored: u32::try_from(seq.targets.len()).unwrap_or(u32::MAX),
@@ -563,19 +563,51 @@ impl LlamaScorer {
             .map_err(|e| self.decode_error(e.to_string()))
     }
 
-    /// Sum of the NLLs of `targets`, read from the logits at batch positions `offset..`.
-    fn sum_nll(&self, offset: usize, targets: &[LlamaToken]) -> Result<f64, ScoreError> {
-        let mut sum = 0.0;
-        for (i, &target) in targets.iter().enumerate() {
-            sum += self.position_nll(offset + i, target)?;
+    /// Per sequence, the sum of the NLLs of its targets, read from the logits of the last decode
+    /// (sequence `i`'s first position at batch index `offsets[i]`). Positions are reduced in
+    /// parallel; each sum is then taken in position order, so the result does not depend on the
+    /// thread count.
+    fn sum_nlls(&self, seqs: &[&Sequence], offsets: &[usize]) -> Result<Vec<f64>, ScoreError> {
+        let mut rows: Vec<(&[f32], usize)> = Vec::new();
+        for (seq, &offset) in seqs.iter().zip(offsets) {
+            for (i, target) in seq.targets.iter().enumerate() {
+                rows.push((
+                    self.logits_at(offset + i)?,
+                    usize::try_from(target.0).unwrap_or(usize::MAX),
+                ));
+            }
         }
-        Ok(sum)
+        let nlls: Vec<Option<f64>> = rows
+            .par_iter()
+            .with_min_len(16)
+            .map(|&(logits, target)| nll::nll(logits, target))
+            .collect();
+        let mut sums = Vec::with_capacity(seqs.len());
+        let mut nlls = nlls.into_iter();
+        for (seq, &offset) in seqs.iter().zip(offsets) {
+            let mut sum = 0.0;
+            for (i, value) in nlls.by_ref().take(seq.targets.len()).enumerate() {
+                sum += value.ok_or_else(|| {
+                    self.decode_error(format!(
+                        "non-finite logits at batch position {}",
+                        offset + i
+                    ))
+                })?;
+            }
+            sums.push(sum);
+        }
+        Ok(sums)
+    }
+
+    /// The logits at batch position `index` of the last decode.
+    fn logits_at(&self, index: usize) -> Result<&[f32], ScoreError> {
+        let index = i32::try_from(index).map_err(|_| self.decode_error("batch index".into()))?;
+        Ok(self.ctx.get_logits_ith(index))
     }
 
     /// NLL of `target` from the logits at batch position `index` of the last decode.
     fn position_nll(&self, index: usize, target: LlamaToken) -> Result<f64, ScoreError> {
-        let index = i32::try_from(index).map_err(|_| self.decode_error("batch index".into()))?;
-        let logits = self.ctx.get_logits_ith(index);
+        let logits = self.logits_at(index)?;
         let target = usize::try_from(target.0).unwrap_or(usize::MAX);
         nll::nll(logits, target).ok_or_else(|| {
             self.decode_error(format!(

@@ -50,17 +50,24 @@ fn max_and_sum_exp(logits: &[f32]) -> (f32, f64) {
     if !max.is_finite() {
         return (max, f64::NAN);
     }
+    // exp into a small buffer first: a plain element loop, which the compiler vectorises, then
+    // a lane-wise sum.
     let mut total = 0.0f64;
+    let mut exps = [0.0f32; BLOCK];
     for block in logits.chunks(BLOCK) {
+        let exps = &mut exps[..block.len()];
+        for (e, &x) in exps.iter_mut().zip(block) {
+            *e = exp_nonpositive(x - max);
+        }
         let mut acc = [0.0f32; LANES];
-        let mut chunks = block.chunks_exact(LANES);
+        let mut chunks = exps.chunks_exact(LANES);
         for chunk in &mut chunks {
-            for (a, &x) in acc.iter_mut().zip(chunk) {
-                *a += exp_nonpositive(x - max);
+            for (a, &e) in acc.iter_mut().zip(chunk) {
+                *a += e;
             }
         }
-        for (a, &x) in acc.iter_mut().zip(chunks.remainder()) {
-            *a += exp_nonpositive(x - max);
+        for (a, &e) in acc.iter_mut().zip(chunks.remainder()) {
+            *a += e;
         }
         total += acc.iter().map(|&a| f64::from(a)).sum::<f64>();
     }
