@@ -228,7 +228,8 @@ fn convergence(model: &Path, threads: usize) {
     let corpus = load_corpus(env_number("SAMPLEMIX_BENCH_SAMPLES").unwrap_or(400));
     let texts = refs(&corpus.texts);
     println!("texts: {}", corpus.description);
-    let mut scorer = load(model, settings(1024, threads), AttentionLayout::EXACT);
+    // One more token than 1024 fits the BOS prefix plus 1024 tokens, i.e. 1024 predictions.
+    let mut scorer = load(model, settings(1025, threads), AttentionLayout::EXACT);
     let started = Instant::now();
     let mut per_position: Vec<Option<Vec<f64>>> = Vec::new();
     let mut lengths = Vec::new();
@@ -240,7 +241,7 @@ fn convergence(model: &Path, threads: usize) {
             continue;
         }
         let mut input = vec![scorer.prefix_token()];
-        input.extend_from_slice(&tokens[..tokens.len().min(1024) - 1]);
+        input.extend_from_slice(&tokens[..tokens.len().min(1024)]);
         per_position.push(Some(scorer.token_nlls(&input).expect("score")));
     }
     eprintln!(
