@@ -365,17 +365,7 @@ impl Store {
 
     /// Texts of the samples stored under `seqs`, in order (`None` for a missing sample).
     pub fn docs(&self, seqs: &[u64]) -> Result<Vec<Option<DocRecord>>> {
-        let cf = self.cf(Table::Docs);
-        let keys: Vec<[u8; 8]> = seqs.iter().map(|&s| codec::seq_key(s)).collect();
-        self.db
-            .multi_get_cf(keys.iter().map(|k| (cf, k.as_slice())))
-            .into_iter()
-            .zip(&keys)
-            .map(|(r, key)| match r.map_err(|e| self.db_err(e))? {
-                Some(bytes) => self.decode(key, &bytes).map(Some),
-                None => Ok(None),
-            })
-            .collect()
+        self.multi_get_seq_values(Table::Docs, seqs)
     }
 
     /// The sequence number of the sample with this id.

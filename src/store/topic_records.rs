@@ -398,7 +398,7 @@ pub fn topic_key(topic: u32) -> [u8; 4] {
 }
 
 impl Store {
-    fn multi_get_seq_values<T: Versioned>(
+    pub(super) fn multi_get_seq_values<T: Versioned>(
         &self,
         table: Table,
         seqs: &[u64],
