@@ -144,13 +144,13 @@ fn stats(store: &Path, json: bool) -> Result<ExitCode> {
     )?;
     writeln!(
         out,
-        "samples         {} ({} tokens, {} estimated; {:.1} MB of text)",
+        "samples         {} ({} tokens, {} of them estimated; {:.1} MB of text)",
         s.samples,
         s.tokens,
-        if s.tokens_estimated == s.samples {
-            "all"
-        } else {
-            "some"
+        match s.tokens_estimated {
+            0 => "none".to_string(),
+            n if n == s.samples => "all".to_string(),
+            n => format!("{n} samples'"),
         },
         s.bytes as f64 / 1e6
     )?;
