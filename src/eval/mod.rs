@@ -1,0 +1,20 @@
+//! Judging a mix on held-out text: cheap proxies for "how good would a model trained on this mix
+//! be" (method.md, "Judging a mix without pre-training a 1B model"), as pure functions over
+//! texts and counts, with no store access. A mix is given as its distinct samples with the number
+//! of times each was drawn; every metric counts a sample drawn `c` times as `c` copies of it
+//! without copying its text.
+//!
+//! - [`byte_lm`]: a byte-level n-gram model with interpolated modified Kneser-Ney smoothing,
+//!   trained on the mix; its bits per byte on held-out text rank mixes (lower is better).
+//!
+//! Reading mixes and held-out files, and the table that puts the metrics side by side, belong to
+//! the caller.
+
+pub mod byte_lm;
+mod error;
+mod hash;
+
+#[cfg(test)]
+mod fixture;
+
+pub use error::{EvalError, Result};
