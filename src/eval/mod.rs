@@ -8,11 +8,13 @@
 //!   trained on the mix; its bits per byte on held-out text rank mixes (lower is better).
 //! - [`dsir`]: DSIR's hashed unigram and bigram features; the KL reduction of the mix against the
 //!   natural pool, towards the held-out text (higher is better).
+//! - [`distinct`]: the distinct word n-gram ratio of the mix's token stream (repetition lowers it).
 //!
 //! Reading mixes and held-out files, and the table that puts the metrics side by side, belong to
 //! the caller.
 
 pub mod byte_lm;
+pub mod distinct;
 pub mod dsir;
 mod error;
 mod hash;
