@@ -5,8 +5,11 @@ use std::path::{Path, PathBuf};
 
 /// One fixture line.
 pub(crate) struct Sample {
+    pub id: String,
     pub text: String,
     pub source: String,
+    /// `metadata.near_duplicate_of`: the id of the sample this one is a near-copy of.
+    pub near_duplicate_of: Option<String>,
 }
 
 fn read(path: &Path) -> Vec<Sample> {
@@ -18,8 +21,12 @@ fn read(path: &Path) -> Vec<Sample> {
             let v: serde_json::Value = serde_json::from_str(l).expect("fixture line is JSON");
             let s = |k: &str| v[k].as_str().expect("string field").to_owned();
             Sample {
+                id: s("id"),
                 text: s("text"),
                 source: s("source"),
+                near_duplicate_of: v["metadata"]["near_duplicate_of"]
+                    .as_str()
+                    .map(str::to_owned),
             }
         })
         .collect()
@@ -29,7 +36,7 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-/// `demo-mini.jsonl`: 302 pool samples of 8 sources.
+/// `demo-mini.jsonl`: 302 pool samples of 8 sources, with labelled near-duplicates.
 pub(crate) fn samples() -> Vec<Sample> {
     read(&fixtures().join("demo-mini.jsonl"))
 }
