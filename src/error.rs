@@ -103,6 +103,9 @@ pub enum Error {
     /// A mix could not be weighted or drawn (parameters, budget, missing scores).
     #[error(transparent)]
     Mix(#[from] crate::mix::MixError),
+    /// A mix could not be judged (metric parameters).
+    #[error(transparent)]
+    Eval(#[from] crate::eval::EvalError),
     /// A user-supplied value is invalid (a flag, a file given as input).
     #[error("{0}")]
     Invalid(String),

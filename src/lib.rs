@@ -6,7 +6,7 @@
 //!
 //! The pipeline, one module per stage:
 //! [`ingest`] → [`store`] / [`index`] (kept consistent by [`pool`]) → score → [`topics`] →
-//! weight → draw → export/report.
+//! weight → draw → export/report, and [`eval`] to judge a drawn mix on held-out text.
 //!
 //! ```no_run
 //! use samplemix::{ingest, pool::Pool, index::QuerySpec};
@@ -23,6 +23,7 @@
 
 pub mod diversity;
 pub mod error;
+pub mod eval;
 pub mod export;
 pub mod index;
 pub mod ingest;
