@@ -42,6 +42,61 @@ impl MixSpec {
     }
 }
 
+impl MixSpec {
+    /// The kernel, its parameters and the share bounds in a few words.
+    pub fn describe(&self) -> String {
+        let mut s = match &self.kernel {
+            Kernel::BivariateBeta { a, b, c } => format!("bivariate-beta a={a} b={b} c={c}"),
+            Kernel::Linear { alpha } => format!("linear alpha={alpha}"),
+            Kernel::Natural => "natural".into(),
+            Kernel::Domain { shares, .. } => format!("domain ({} sources)", shares.len()),
+            Kernel::QualityThreshold { fraction } => format!("quality-threshold {fraction}"),
+            Kernel::TopicBalanced => "topic-balanced".into(),
+        };
+        if let Some((lo, hi)) = self.bounds.relative {
+            s.push_str(&format!(", sources within {lo}-{hi}x natural"));
+        }
+        if !self.bounds.min_share.is_empty() || !self.bounds.max_share.is_empty() {
+            s.push_str(", absolute share bounds");
+        }
+        s
+    }
+}
+
+/// A stored mix in a line: what `stats` lists.
+#[derive(Clone, Debug, Serialize)]
+pub struct MixSummary {
+    /// The mix name.
+    pub name: String,
+    /// Kernel and parameters in words.
+    pub kernel: String,
+    /// Tokens drawn.
+    pub tokens: u64,
+    /// Distinct samples drawn.
+    pub samples: u64,
+    /// Samples appended to the pool since the draw (a re-draw would see them).
+    pub new_since: u64,
+}
+
+/// Every stored mix, summarised, by name.
+pub fn summaries(store: &Store) -> Result<Vec<MixSummary>> {
+    let next_seq = store.counters()?.next_seq;
+    let mut out = Vec::new();
+    for name in store.mix_names()? {
+        let Some(record) = store.mix(&name)? else {
+            continue;
+        };
+        out.push(MixSummary {
+            kernel: MixSpec::of(&record).map_or_else(|e| e.to_string(), |s| s.describe()),
+            tokens: record.tokens_drawn,
+            samples: record.counts.len() as u64,
+            new_since: next_seq.saturating_sub(record.counters.next_seq),
+            name,
+        });
+    }
+    Ok(out)
+}
+
 /// The pool as a draw sees it.
 #[derive(Clone, Debug)]
 pub struct LoadedPool {

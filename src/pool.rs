@@ -299,6 +299,7 @@ impl Pool {
             topics: crate::topics::summary(&self.store)?,
             index,
             size_on_disk: self.store.size_on_disk(),
+            mixes: crate::mixes::summaries(&self.store)?,
         })
     }
 
@@ -491,6 +492,8 @@ pub struct PoolStats {
     pub index: IndexStats,
     /// Bytes on disk (database and index).
     pub size_on_disk: u64,
+    /// The stored mixes.
+    pub mixes: Vec<crate::mixes::MixSummary>,
 }
 
 /// One source in [`PoolStats`].

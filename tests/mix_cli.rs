@@ -49,7 +49,12 @@ fn draw_save_redraw_and_diff() {
     // A 1% append: a small diff, reported.
     let f = env.write("b.jsonl", records(120, "b").as_bytes());
     env.run(&["append", s(&f)]).ok();
+    let listed = &env.stats()["mixes"];
+    assert_eq!(listed[0]["name"], "m", "stats lists the mix: {listed}");
+    assert_eq!(listed[0]["kernel"], "natural");
+    assert_eq!(listed[0]["new_since"], 120, "{listed}");
     let third = env.run(&["mix", "m", "--json"]).ok().json();
+    assert_eq!(env.stats()["mixes"][0]["new_since"], 0);
     let ch = &third["changes"];
     assert_eq!(ch["new_pool_samples"], 120);
     let frac = ch["old_samples_changed_fraction"].as_f64().unwrap();
