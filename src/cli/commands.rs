@@ -25,6 +25,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Mix(args) => super::mix::run(&cli.store, args),
         Command::Export(args) => super::export::run(&cli.store, args),
         Command::Report(args) => super::report::run(&cli.store, args),
+        Command::Eval(args) => super::eval::run(&cli.store, args),
     }
 }
 
@@ -203,6 +204,24 @@ fn stats(store: &Path, json: bool) -> Result<ExitCode> {
             src.tokens,
             src.token_share * 100.0
         )?;
+    }
+    if !s.mixes.is_empty() {
+        writeln!(out, "mixes ({}):", s.mixes.len())?;
+        for m in &s.mixes {
+            writeln!(
+                out,
+                "  {:<20} {:>12} tokens {:>10} samples  {}{}",
+                m.name,
+                m.tokens,
+                m.samples,
+                m.kernel,
+                if m.new_since > 0 {
+                    format!(" ({} new pool samples since the draw)", m.new_since)
+                } else {
+                    String::new()
+                }
+            )?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

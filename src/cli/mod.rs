@@ -3,6 +3,7 @@
 //! Only this module knows clap, anyhow and the terminal.
 
 mod commands;
+mod eval;
 mod export;
 mod mix;
 mod progress;
@@ -57,6 +58,9 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Write a mix's report: JSON, a per-source CSV and an HTML page with charts.
     Report(report::ReportArgs),
+    /// Judge stored mixes side by side on held-out text (n-gram model perplexity, DSIR KL
+    /// reduction, distinct n-grams, near-duplicates, source and topic shares).
+    Eval(eval::EvalArgs),
 }
 
 /// `samplemix score`.

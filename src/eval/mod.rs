@@ -12,8 +12,7 @@
 //! - [`near_dup`]: near-duplicate samples of the mix and the fraction of drawn instances that are
 //!   redundant, with the MinHash/LSH rule of `topics --duplicates`.
 //!
-//! Reading mixes and held-out files, and the table that puts the metrics side by side, belong to
-//! the caller.
+//! - [`judge`]: reads stored mixes and a held-out file and puts the metrics side by side.
 //!
 //! ```
 //! use samplemix::eval::{byte_lm, distinct, dsir, near_dup};
@@ -38,6 +37,7 @@ pub mod distinct;
 pub mod dsir;
 mod error;
 mod hash;
+pub mod judge;
 pub mod near_dup;
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! indexing it ([`append`]).
 
 mod append;
-mod input;
+pub mod input;
 mod record;
 
 pub use append::{append, AppendObserver, AppendOptions, AppendReport, FileReport, Reject};
