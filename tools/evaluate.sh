@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Judges samplemix's mixes against domain-level baselines on the demo corpus.
+#
+# Builds (or reuses) a store of the whole demo pool (part 1 + part 2), scores it with the default
+# model and computes topics (only what is missing: a second run reuses every score), draws one
+# mix per kernel at the same token budget, and judges every mix on the held-out split, which is
+# not in the pool: bits per byte of a byte-level 5-gram Kneser-Ney model trained on each mix,
+# DSIR's hashed n-gram KL reduction, distinct word 4-gram ratio, near-duplicate and redundancy
+# rates, the share of the corpus's labelled synthetic junk, topic evenness, mean q and d, and
+# per-source shares. Prints one table and writes it with the JSON to STORE-eval/.
+#   tools/evaluate.sh [STORE]    (default $SAMPLEMIX_DATA_DIR/eval-store; kept between runs)
+# EVAL_MAX_TOKENS (128): tokens scored per sample. EVAL_BUDGET (0.33): the budget as a fraction
+# of the pool's tokens. EVAL_GRID=0 draws only the kernels at their defaults, not the
+# bivariate-beta parameter grid. EVAL_DATA: a folder with part1.jsonl, part2.jsonl and
+# heldout.jsonl to use instead of the demo corpus. Scoring the whole pool (8,803 samples) takes
+# about an hour on 2 cores the first time; later runs only draw and judge (a few minutes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. tools/env.sh
+store="${1:-$SAMPLEMIX_DATA_DIR/eval-store}"
+bin="$CARGO_TARGET_DIR/release/samplemix"
+cargo build --release --locked -q
+data="${EVAL_DATA:-$SAMPLEMIX_DATA_DIR/demo}"
+max_tokens="${EVAL_MAX_TOKENS:-128}"
+fraction="${EVAL_BUDGET:-0.33}"
+grid="${EVAL_GRID:-1}"
+out="$store-eval"
+
+[ -n "${EVAL_DATA:-}" ] || python3 tools/build-corpus.py --out "$data" >&2
+tools/fetch-model.sh >/dev/null
+sm() { "$bin" --store "$store" "$@"; }
+
+echo "== pool: demo part 1 + part 2 (duplicates are skipped on a re-run)" >&2
+sm append "$data/part1.jsonl" "$data/part2.jsonl" >&2
+echo "== score (max-tokens $max_tokens) and topics: only what is missing" >&2
+sm score --max-tokens "$max_tokens" >&2
+sm topics >&2
+
+budget=$(sm stats --json | python3 -c "import json,sys; print(int(json.load(sys.stdin)['tokens'] * $fraction))")
+# The domain-level baseline gets the held-out split's own source shares (estimated tokens):
+# the best that fixed per-domain weights can know about the target.
+domain=$(python3 - "$data/heldout.jsonl" <<'EOF'
+import json, sys
+tok = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    r = json.loads(line)
+    tok[r["source"]] = tok.get(r["source"], 0) + (len(r["text"].encode()) + 3) // 4
+total = sum(tok.values())
+print(",".join(f"{s}={t / total:.6f}" for s, t in sorted(tok.items())))
+EOF
+)
+
+names=()
+draw() { # NAME ARGS...: draws a mix at the shared budget and seed
+    local name="$1"
+    shift
+    sm mix "$name" --tokens "$budget" --seed 1 "$@" --json >/dev/null
+    names+=("$name")
+}
+echo "== draw every kernel at $budget tokens" >&2
+draw natural --kernel natural
+draw domain --kernel domain --domain-weights "$domain" --normalise
+draw quality-threshold --kernel quality-threshold
+draw topic-balanced --kernel topic-balanced
+draw linear --kernel linear
+draw bivariate-beta --kernel bivariate-beta
+draw bivariate-beta+bounds --kernel bivariate-beta --source-bounds 0.5,2
+if [ "$grid" = 1 ]; then
+    draw linear-a0.5 --kernel linear --alpha 0.5
+    draw linear-a0.2 --kernel linear --alpha 0.2
+    draw quality-threshold-0.8 --kernel quality-threshold --fraction 0.8
+    for abc in 1,1,1 2,1,1 3,1,1 1,2,1 2,2,1 3,3,1 3,1.5,1 2,2,2 4,2,2 2,1,0.5; do
+        IFS=, read -r a b c <<<"$abc"
+        draw "bb-$a-$b-$c" --kernel bivariate-beta --a "$a" --b "$b" --c "$c"
+        draw "bb-$a-$b-$c+bounds" --kernel bivariate-beta --a "$a" --b "$b" --c "$c" --source-bounds 0.5,2
+    done
+fi
+
+echo "== judge ${#names[@]} mixes on the held-out split" >&2
+mkdir -p "$out"
+sm eval "${names[@]}" --heldout "$data/heldout.jsonl" --label-key synthetic_noise \
+    --write-json "$out/eval.json" | tee "$out/eval.txt"
+echo >&2
+echo "written: $out/eval.txt, $out/eval.json" >&2
