@@ -51,10 +51,11 @@ EOF
 )
 
 names=()
-draw() { # NAME ARGS...: draws a mix at the shared budget and seed
+seed=1
+draw() { # NAME ARGS...: draws a mix at the shared budget and $seed
     local name="$1"
     shift
-    sm mix "$name" --tokens "$budget" --seed 1 "$@" --json >/dev/null
+    sm mix "$name" --tokens "$budget" --seed "$seed" "$@" --json >/dev/null
     names+=("$name")
 }
 echo "== draw every kernel at $budget tokens" >&2
@@ -65,6 +66,13 @@ draw topic-balanced --kernel topic-balanced
 draw linear --kernel linear
 draw bivariate-beta --kernel bivariate-beta
 draw bivariate-beta+bounds --kernel bivariate-beta --source-bounds 0.5,2
+# Seed-to-seed spread: the same kernels with other seeds (differences between kernels smaller
+# than these are noise).
+for seed in 2 3; do
+    draw "natural-s$seed" --kernel natural
+    draw "bivariate-beta-s$seed" --kernel bivariate-beta
+done
+seed=1
 if [ "$grid" = 1 ]; then
     draw linear-a0.5 --kernel linear --alpha 0.5
     draw linear-a0.2 --kernel linear --alpha 0.2
