@@ -35,4 +35,7 @@ pub mod score;
 pub mod store;
 pub mod topics;
 
+#[cfg(test)]
+mod test_fixture;
+
 pub use error::{Error, Result};

@@ -3,44 +3,13 @@
 //! with `--nocapture` to see them.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 
 use super::*;
 use crate::diversity::rng::SplitMix64;
-
-struct Sample {
-    id: String,
-    text: String,
-    source: String,
-    /// Id of the original for labelled near-duplicates and exact copies, else its own id.
-    family: String,
-    /// `metadata.topic` of Wikipedia samples, else empty.
-    wiki_topic: String,
-}
+use crate::test_fixture::{self, Sample};
 
 fn fixture() -> Vec<Sample> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/demo-mini.jsonl");
-    let raw = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    raw.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("fixture line is JSON");
-            let s = |k: &str| v[k].as_str().expect("string field").to_owned();
-            let m = &v["metadata"];
-            let family = m["near_duplicate_of"]
-                .as_str()
-                .or(m["exact_duplicate_of"].as_str())
-                .map_or_else(|| s("id"), str::to_owned);
-            Sample {
-                id: s("id"),
-                text: s("text"),
-                source: s("source"),
-                family,
-                wiki_topic: m["topic"].as_str().unwrap_or_default().to_owned(),
-            }
-        })
-        .collect()
+    test_fixture::samples()
 }
 
 fn codes<T: std::hash::Hash + Eq + Clone>(labels: &[T]) -> Vec<usize> {
@@ -105,9 +74,7 @@ fn pool_with_copies() -> Vec<Sample> {
             pool.push(Sample {
                 id: format!("{}#injected-{tag}", pool[i].id),
                 text,
-                source: pool[i].source.clone(),
-                family: pool[i].family.clone(),
-                wiki_topic: pool[i].wiki_topic.clone(),
+                ..pool[i].clone()
             });
         }
     }

@@ -431,7 +431,7 @@ mod tests {
     use std::collections::{HashMap, HashSet};
 
     use super::*;
-    use crate::eval::fixture;
+    use crate::test_fixture as fixture;
 
     fn docs_of(texts: &[(&'static str, u32)]) -> Vec<(&'static [u8], u32)> {
         texts.iter().map(|&(t, c)| (t.as_bytes(), c)).collect()

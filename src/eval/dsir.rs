@@ -182,7 +182,7 @@ pub fn kl_reduction(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::fixture;
+    use crate::test_fixture as fixture;
 
     fn tokens(text: &str) -> Vec<String> {
         let mut out = Vec::new();

@@ -40,7 +40,4 @@ mod hash;
 pub mod judge;
 pub mod near_dup;
 
-#[cfg(test)]
-mod fixture;
-
 pub use error::{EvalError, Result};

@@ -104,7 +104,7 @@ mod tests {
 
     use super::*;
     use crate::diversity::{jaccard, shingles, LshIndex, DEFAULT_SHINGLE_WORDS};
-    use crate::eval::fixture;
+    use crate::test_fixture as fixture;
 
     /// SplitMix64 steps.
     fn next(state: &mut u64) -> u64 {

@@ -4,12 +4,17 @@
 use std::path::{Path, PathBuf};
 
 /// One fixture line.
+#[derive(Clone, Debug)]
 pub(crate) struct Sample {
     pub id: String,
     pub text: String,
     pub source: String,
     /// `metadata.near_duplicate_of`: the id of the sample this one is a near-copy of.
     pub near_duplicate_of: Option<String>,
+    /// Id of the original for labelled near-duplicates and exact copies, else its own id.
+    pub family: String,
+    /// `metadata.topic` of Wikipedia samples, else empty.
+    pub wiki_topic: String,
 }
 
 fn read(path: &Path) -> Vec<Sample> {
@@ -20,13 +25,18 @@ fn read(path: &Path) -> Vec<Sample> {
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).expect("fixture line is JSON");
             let s = |k: &str| v[k].as_str().expect("string field").to_owned();
+            let m = &v["metadata"];
+            let family = m["near_duplicate_of"]
+                .as_str()
+                .or(m["exact_duplicate_of"].as_str())
+                .map_or_else(|| s("id"), str::to_owned);
             Sample {
                 id: s("id"),
                 text: s("text"),
                 source: s("source"),
-                near_duplicate_of: v["metadata"]["near_duplicate_of"]
-                    .as_str()
-                    .map(str::to_owned),
+                near_duplicate_of: m["near_duplicate_of"].as_str().map(str::to_owned),
+                family,
+                wiki_topic: m["topic"].as_str().unwrap_or_default().to_owned(),
             }
         })
         .collect()
