@@ -9,18 +9,8 @@ mod common;
 use common::{s, Env};
 use serde_json::Value;
 
-/// Records `[from, to)` of the committed fixture (302 records of 8 sources, interleaved).
 fn fixture(from: usize, to: usize) -> String {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/demo-mini.jsonl"
-    ))
-    .unwrap();
-    text.lines()
-        .skip(from)
-        .take(to - from)
-        .map(|l| format!("{l}\n"))
-        .collect()
+    common::fixture_lines(from, to - from)
 }
 
 fn ids(jsonl: &str) -> Vec<String> {

@@ -12,18 +12,8 @@ use common::{line, s, Env};
 use samplemix::pool::Pool;
 use serde_json::json;
 
-/// The first `n` records of the committed multi-domain fixture, from line `skip`.
 fn fixture(skip: usize, n: usize) -> String {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/demo-mini.jsonl"
-    ))
-    .unwrap();
-    text.lines()
-        .skip(skip)
-        .take(n)
-        .map(|l| format!("{l}\n"))
-        .collect()
+    common::fixture_lines(skip, n)
 }
 
 fn score(env: &Env, extra: &[&str]) -> serde_json::Value {

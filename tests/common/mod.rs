@@ -98,6 +98,21 @@ pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// Lines `skip..skip + n` of the committed multi-domain fixture `tests/fixtures/demo-mini.jsonl`
+/// (302 records of 8 sources, interleaved), each ending in a newline.
+pub fn fixture_lines(skip: usize, n: usize) -> String {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/demo-mini.jsonl"
+    ))
+    .unwrap();
+    text.lines()
+        .skip(skip)
+        .take(n)
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 /// A JSONL line.
 pub fn line(v: serde_json::Value) -> String {
     let mut s = serde_json::to_string(&v).unwrap();
