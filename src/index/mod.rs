@@ -75,6 +75,8 @@ pub struct PoolIndex {
     path: PathBuf,
     reader: IndexReader,
     writer: Option<IndexWriter>,
+    /// Whether documents were added or deleted since the last commit.
+    pending: bool,
     watermark: u64,
     rebuilt: bool,
 }
@@ -125,6 +127,7 @@ impl PoolIndex {
             path,
             reader,
             writer: Some(writer),
+            pending: false,
             watermark,
             rebuilt,
         })
@@ -151,6 +154,7 @@ impl PoolIndex {
             path,
             reader,
             writer: None,
+            pending: false,
             watermark: payload.map_or(0, |p| p.next_seq),
             rebuilt: false,
         }))
@@ -284,6 +288,7 @@ impl PoolIndex {
         self.writer()?
             .add_document(d)
             .map_err(|e| Self::err(&path, e))?;
+        self.pending = true;
         Ok(())
     }
 
@@ -300,6 +305,7 @@ impl PoolIndex {
         self.writer()?
             .delete_all_documents()
             .map_err(|e| Self::err(&path, e))?;
+        self.pending = true;
         self.watermark = 0;
         Ok(())
     }
@@ -307,6 +313,10 @@ impl PoolIndex {
     /// Commits what was added, recording that every sample below `next_seq` is indexed, and
     /// makes it visible to this handle's searches.
     pub fn commit(&mut self, next_seq: u64) -> Result<()> {
+        if !self.pending && self.watermark == next_seq {
+            // Nothing added or deleted, same watermark: the last commit stands.
+            return Ok(());
+        }
         let path = self.path.clone();
         let payload = serde_json::to_string(&Payload {
             next_seq,
@@ -317,6 +327,7 @@ impl PoolIndex {
         let mut prepared = writer.prepare_commit().map_err(|e| Self::err(&path, e))?;
         prepared.set_payload(&payload);
         prepared.commit().map_err(|e| Self::err(&path, e))?;
+        self.pending = false;
         self.watermark = next_seq;
         self.reader.reload().map_err(|e| Self::err(&path, e))?;
         Ok(())
