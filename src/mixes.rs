@@ -32,6 +32,11 @@ pub struct MixSpec {
     pub max_repeat: u16,
     /// Share constraints.
     pub bounds: ShareBounds,
+    /// Cells a side of the pool density of the last `bivariate-beta` draw, which a re-draw
+    /// keeps while the pool's own grid stays within 10% of it (absent for other kernels and in
+    /// mixes saved before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub density_grid: Option<usize>,
 }
 
 impl MixSpec {
@@ -179,7 +184,16 @@ pub fn load(store: &Store) -> Result<LoadedPool> {
 
 /// Draws `spec` over `pool` into a manifest (not yet saved).
 pub fn draw(pool: &LoadedPool, spec: &MixSpec) -> Result<MixRecord> {
-    let weighted = mix::weights(&pool.samples, &pool.sources, &spec.kernel)?;
+    let weighted = mix::weights_keeping_grid(
+        &pool.samples,
+        &pool.sources,
+        &spec.kernel,
+        spec.density_grid,
+    )?;
+    let spec = &MixSpec {
+        density_grid: weighted.density.as_ref().map(|g| g.grid),
+        ..spec.clone()
+    };
     let params = DrawParams {
         tokens: spec.tokens,
         seed: spec.seed,
@@ -361,6 +375,21 @@ pub struct MixDiff {
     pub sources: Vec<SourceShift>,
 }
 
+/// Whether two saved parameter sets differ in what the user chose (the density grid follows
+/// the pool, not the user).
+fn params_differ(old: &str, new: &str) -> bool {
+    let user = |p: &str| {
+        serde_json::from_str::<MixSpec>(p).map(|s| MixSpec {
+            density_grid: None,
+            ..s
+        })
+    };
+    match (user(old), user(new)) {
+        (Ok(a), Ok(b)) => a != b,
+        _ => old != new,
+    }
+}
+
 /// Compares a new draw with the previous draw of the same name.
 pub fn diff(old: &MixRecord, new: &MixRecord) -> MixDiff {
     let (mut added, mut removed, mut changed, mut same) = (0u64, 0u64, 0u64, 0u64);
@@ -424,7 +453,7 @@ pub fn diff(old: &MixRecord, new: &MixRecord) -> MixDiff {
         }
     }
     MixDiff {
-        params_changed: old.params != new.params,
+        params_changed: params_differ(&old.params, &new.params),
         new_pool_samples: new.counters.next_seq.saturating_sub(old.counters.next_seq),
         samples_added: added,
         samples_removed: removed,

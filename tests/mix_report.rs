@@ -47,6 +47,7 @@ fn report_files_and_contents() {
         seed: 1,
         max_repeat: 4,
         bounds: ShareBounds::default(),
+        density_grid: None,
     };
     let record = mixes::draw(&p, &spec).unwrap();
     let r = report::build("m", &record, &p).unwrap();

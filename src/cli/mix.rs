@@ -363,6 +363,7 @@ fn resolve(args: &MixArgs, saved: Option<&MixSpec>) -> Result<MixSpec> {
             .or(saved.map(|s| s.max_repeat))
             .unwrap_or(DEFAULT_MAX_REPEAT),
         bounds,
+        density_grid: saved.and_then(|s| s.density_grid),
     })
 }
 

@@ -198,11 +198,31 @@ impl PoolDensity {
         Self::fit_iter(points.par_iter().copied())
     }
 
+    /// The grid of a re-draw whose previous draw used `previous` cells a side, over n points:
+    /// `previous` while the pool's own grid ([`Self::grid_for`]) is within 10% of it, so that a
+    /// small append does not move every weight by re-binning the density; the pool's own grid
+    /// once it has grown or shrunk further.
+    pub fn grid_keeping(previous: Option<usize>, n: usize) -> usize {
+        let own = Self::grid_for(n);
+        match previous {
+            Some(p) if (2..=48).contains(&p) && own.abs_diff(p) as f64 <= 0.1 * p as f64 => p,
+            _ => own,
+        }
+    }
+
     /// Fits g to the points (q, d) of a parallel iterator.
     pub fn fit_iter(points: impl ParallelIterator<Item = (f32, f32)> + Clone) -> PoolDensity {
+        Self::fit_iter_keeping(points, None)
+    }
+
+    /// Fits g to the points (q, d), on the grid [`Self::grid_keeping`] chooses.
+    pub fn fit_iter_keeping(
+        points: impl ParallelIterator<Item = (f32, f32)> + Clone,
+        previous_grid: Option<usize>,
+    ) -> PoolDensity {
         let n_points = points.clone().count();
         let n = n_points.max(1);
-        let g = Self::grid_for(n_points);
+        let g = Self::grid_keeping(previous_grid, n_points);
         let counts = points
             .fold(
                 || vec![0u64; g * g],
@@ -335,6 +355,17 @@ pub(crate) fn source_id(name: &str, sources: &[String]) -> Result<usize> {
 
 /// The weights of every sample under `kernel`. `sources` names the source ids.
 pub fn weights(samples: &[MixSample], sources: &[String], kernel: &Kernel) -> Result<Weighted> {
+    weights_keeping_grid(samples, sources, kernel, None)
+}
+
+/// [`weights`] for a re-draw: `bivariate-beta` keeps the pool density's grid of the previous
+/// draw while the pool's own grid stays within 10% of it ([`PoolDensity::grid_keeping`]).
+pub fn weights_keeping_grid(
+    samples: &[MixSample],
+    sources: &[String],
+    kernel: &Kernel,
+    previous_grid: Option<usize>,
+) -> Result<Weighted> {
     check_params(kernel)?;
     let (need_q, need_d, need_topic) = kernel.needs();
     // Eligibility (parallel), then the counts and which scores exist at all.
@@ -428,12 +459,13 @@ pub fn weights(samples: &[MixSample], sources: &[String], kernel: &Kernel) -> Re
             })
             .collect(),
         Kernel::BivariateBeta { a, b, c } => {
-            let g = PoolDensity::fit_iter(
+            let g = PoolDensity::fit_iter_keeping(
                 samples
                     .par_iter()
                     .zip(eligible.par_iter())
                     .filter(|(_, &e)| e)
                     .map(|(s, _)| (s.q.unwrap_or(0.0), s.d.unwrap_or(0.0))),
+                previous_grid,
             );
             let ln_b = ln_beta3(*a, *b, *c);
             let w = samples

@@ -52,8 +52,8 @@ use serde::{Deserialize, Serialize};
 
 pub use error::{MixError, Result};
 pub use kernel::{
-    bivariate_beta_density, ln_gamma, weights, Exclusions, Kernel, PoolDensity, Weighted,
-    CORNER_EPS,
+    bivariate_beta_density, ln_gamma, weights, weights_keeping_grid, Exclusions, Kernel,
+    PoolDensity, Weighted, CORNER_EPS,
 };
 pub use solve::{draw, stable_uniform, Draw, DrawParams, ShareBounds, SourceTotals};
 

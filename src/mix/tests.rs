@@ -221,3 +221,19 @@ fn quality_threshold_and_topics() {
         assert!((t as f64 - 5e6 / 7.0).abs() / (5e6 / 7.0) < 0.04, "{t}");
     }
 }
+
+#[test]
+fn a_redraw_keeps_the_density_grid_until_the_pool_moves_it_by_over_10_percent() {
+    // grid_for(n) = round(sqrt(n / 100)), clamped to 2..=48.
+    assert_eq!(PoolDensity::grid_for(193_600), 44);
+    assert_eq!(PoolDensity::grid_for(198_970), 45);
+    assert_eq!(PoolDensity::grid_keeping(None, 198_970), 45);
+    assert_eq!(PoolDensity::grid_keeping(Some(44), 198_970), 44);
+    // 44 + 10% = 48.4: the pool's own grid 48 is still within it, 30 is not.
+    assert_eq!(PoolDensity::grid_keeping(Some(44), 230_000), 44);
+    assert_eq!(PoolDensity::grid_keeping(Some(44), 90_000), 30);
+    assert_eq!(PoolDensity::grid_keeping(Some(10), 20_000), 14);
+    // A saved grid out of range is ignored.
+    assert_eq!(PoolDensity::grid_keeping(Some(0), 198_970), 45);
+    assert_eq!(PoolDensity::grid_keeping(Some(500), 198_970), 45);
+}
