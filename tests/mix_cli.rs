@@ -65,6 +65,25 @@ fn draw_save_redraw_and_diff() {
         text.contains("changes since the previous draw (parameters changed)"),
         "{text}"
     );
+
+    // --fresh: the saved parameters are ignored (defaults for what the flags leave out).
+    let capped = env
+        .run(&["mix", "m", "--max-repeat", "2", "--json"])
+        .ok()
+        .json();
+    assert_eq!(capped["params"]["max_repeat"], 2);
+    assert_eq!(capped["params"]["seed"], 4);
+    let fresh = env
+        .run(&[
+            "mix", "m", "--fresh", "--kernel", "natural", "--tokens", &budget, "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(fresh["params"]["max_repeat"], 4, "{fresh}");
+    assert_eq!(fresh["params"]["seed"], 0, "{fresh}");
+    assert_eq!(fresh["changes"]["params_changed"], true, "{fresh}");
+    let r = env.run(&["mix", "m", "--fresh", "--kernel", "natural"]);
+    assert_eq!(r.code, 1, "--fresh needs --tokens: {}", r.stderr);
 }
 
 #[test]

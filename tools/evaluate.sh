@@ -50,12 +50,18 @@ print(",".join(f"{s}={t / total:.6f}" for s, t in sorted(tok.items())))
 EOF
 )
 
+# The mixes are drawn in a copy of the pool, with --fresh (drawing an existing mix name again
+# would otherwise reuse its saved parameters instead of the current defaults).
+draws="$out/draws"
+rm -rf "$draws"
+mkdir -p "$out"
+cp -a "$store" "$draws"
 names=()
 seed=1
 draw() { # NAME ARGS...: draws a mix at the shared budget and $seed
     local name="$1"
     shift
-    sm mix "$name" --tokens "$budget" --seed "$seed" "$@" --json >/dev/null
+    "$bin" --store "$draws" mix "$name" --fresh --tokens "$budget" --seed "$seed" "$@" --json >/dev/null
     names+=("$name")
 }
 echo "== draw every kernel at $budget tokens" >&2
@@ -76,8 +82,9 @@ seed=1
 if [ "$grid" = 1 ]; then
     draw linear-a0.5 --kernel linear --alpha 0.5
     draw linear-a0.2 --kernel linear --alpha 0.2
-    draw quality-threshold-0.8 --kernel quality-threshold --fraction 0.8
-    for abc in 1,1,1 2,1,1 3,1,1 1,2,1 2,2,1 3,3,1 3,1.5,1 2,2,2 4,2,2 2,1,0.5; do
+    draw quality-threshold-0.5 --kernel quality-threshold --fraction 0.5
+    for abc in 1,1,1 1.5,1.5,1 2,1,1 3,1,1 1,2,1 2,2,1 3,3,1 3,1.5,1 2,1,0.5 \
+        1.5,1.5,1.5 3,2,2 4,2,2 2,3,2 2,2,3 3,3,3 3,2,3 4,4,4; do
         IFS=, read -r a b c <<<"$abc"
         draw "bb-$a-$b-$c" --kernel bivariate-beta --a "$a" --b "$b" --c "$c"
         draw "bb-$a-$b-$c+bounds" --kernel bivariate-beta --a "$a" --b "$b" --c "$c" --source-bounds 0.5,2
@@ -85,8 +92,7 @@ if [ "$grid" = 1 ]; then
 fi
 
 echo "== judge ${#names[@]} mixes on the held-out split" >&2
-mkdir -p "$out"
-sm eval "${names[@]}" --heldout "$data/heldout.jsonl" --label-key synthetic_noise \
+"$bin" --store "$draws" eval "${names[@]}" --heldout "$data/heldout.jsonl" --label-key synthetic_noise \
     --write-json "$out/eval.json" | tee "$out/eval.txt"
 echo >&2
 echo "written: $out/eval.txt, $out/eval.json" >&2

@@ -42,19 +42,19 @@ pub struct MixArgs {
     /// Weighting kernel [default: bivariate-beta].
     #[arg(long, value_enum)]
     pub kernel: Option<KernelArg>,
-    /// bivariate-beta: quality shape a [default: 1.5].
+    /// bivariate-beta: quality shape a [default: 2].
     #[arg(long)]
     pub a: Option<f64>,
-    /// bivariate-beta: diversity shape b [default: 1.5].
+    /// bivariate-beta: diversity shape b [default: 2].
     #[arg(long)]
     pub b: Option<f64>,
-    /// bivariate-beta: coupling shape c [default: 1].
+    /// bivariate-beta: coupling shape c [default: 2].
     #[arg(long)]
     pub c: Option<f64>,
     /// linear: weight of diversity [default: 0.8].
     #[arg(long)]
     pub alpha: Option<f64>,
-    /// quality-threshold: fraction of samples kept [default: 0.5].
+    /// quality-threshold: fraction of samples kept [default: 0.8].
     #[arg(long)]
     pub fraction: Option<f64>,
     /// domain: token shares, src=share,...
@@ -81,6 +81,10 @@ pub struct MixArgs {
     /// Absolute maximum token shares, src=share,...
     #[arg(long, value_name = "SRC=SHARE,...")]
     pub max_share: Option<String>,
+    /// Ignore the saved parameters of a re-drawn mix: flags, config file and defaults only
+    /// (the diff against the previous draw is still printed).
+    #[arg(long)]
+    pub fresh: bool,
     /// Drop every saved constraint (bounds, min and max shares) of a re-drawn mix.
     #[arg(long)]
     pub no_bounds: bool,
@@ -408,7 +412,10 @@ pub fn run(store: &Path, mut args: MixArgs) -> Result<ExitCode> {
     }
     let st = Store::open_writer(store)?;
     let previous = st.mix(&args.name)?;
-    let saved = previous.as_ref().map(MixSpec::of).transpose()?;
+    let saved = match &previous {
+        Some(p) if !args.fresh => Some(MixSpec::of(p)?),
+        _ => None,
+    };
     let spec = resolve(&args, saved.as_ref())?;
     let pool = mixes::load(&st)?;
     if pool.samples.is_empty() {
