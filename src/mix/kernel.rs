@@ -56,10 +56,11 @@ impl Kernel {
     /// judged on held-out text"): marginals Beta(2, 2) for q and d, which favour the middle of
     /// both ranks. On the demo pool this gave the lowest held-out bits per byte of the 18 shapes
     /// measured, level with natural proportions, while cutting the labelled junk from 6.6% to
-    /// 2.1% of tokens and near-duplicates twelvefold: very high q is repeated boilerplate and
-    /// very high d is a loose spam cluster, so both tails are pushed down. Every shape that
-    /// tilts toward high q (c = 1, a > b's mean) moved books from 27% to 15% or less of the
-    /// tokens and lost held-out perplexity (method.md, "Pitfalls").
+    /// 2.1% of the tokens and the drawn samples with a near-duplicate from 1% to 0.1-0.2%:
+    /// very high q is repeated boilerplate and very high d a loose spam cluster, so both tails
+    /// are pushed down. Every shape that tilts toward high q or d (c = 1 with a or b above 1)
+    /// moved books from 27% to 17% or less of the tokens and lost held-out perplexity
+    /// (method.md, "Pitfalls").
     pub const DEFAULT_BIVARIATE_BETA: Kernel = Kernel::BivariateBeta {
         a: 2.0,
         b: 2.0,
