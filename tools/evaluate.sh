@@ -94,5 +94,28 @@ fi
 echo "== judge ${#names[@]} mixes on the held-out split" >&2
 "$bin" --store "$draws" eval "${names[@]}" --heldout "$data/heldout.jsonl" --label-key synthetic_noise \
     --write-json "$out/eval.json" | tee "$out/eval.txt"
+
+# Where each kind of sample sits in (q, d): the corpus's sources, with its planted junk by kind.
+"$bin" --store "$store" query --limit 1000000 >"$out/samples.jsonl"
+python3 - "$data" "$out/samples.jsonl" <<'EOF' | tee "$out/kinds.txt"
+import collections, json, sys
+data, hits = sys.argv[1:]
+kind = {}
+for part in ("part1", "part2"):
+    for line in open(f"{data}/{part}.jsonl", encoding="utf-8"):
+        r = json.loads(line)
+        kind[r["id"]] = (r.get("metadata") or {}).get("synthetic_noise") or r["source"]
+agg = collections.defaultdict(lambda: [0, 0.0, 0.0])
+for line in open(hits, encoding="utf-8"):
+    h = json.loads(line)
+    a = agg[kind.get(h["id"], "?")]
+    a[0] += 1
+    a[1] += h["quality"] or 0.0
+    a[2] += h["diversity"] or 0.0
+print("\nmean q and d by kind of sample (web = boilerplate, spam, shuffled, gibberish):")
+print(f"{'kind':<12} {'samples':>7} {'q':>6} {'d':>6}")
+for k, (n, q, d) in sorted(agg.items(), key=lambda x: -x[1][1] / x[1][0]):
+    print(f"{k:<12} {n:>7} {q / n:>6.3f} {d / n:>6.3f}")
+EOF
 echo >&2
-echo "written: $out/eval.txt, $out/eval.json" >&2
+echo "written: $out/eval.txt, $out/eval.json, $out/kinds.txt" >&2

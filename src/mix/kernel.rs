@@ -57,8 +57,10 @@ impl Kernel {
     /// both ranks. On the demo pool this gave the lowest held-out bits per byte of the 18 shapes
     /// measured, level with natural proportions, while cutting the labelled junk from 6.6% to
     /// 2.1% of the tokens and the drawn samples with a near-duplicate from 1% to 0.1-0.2%:
-    /// very high q is repeated boilerplate and very high d a loose spam cluster, so both tails
-    /// are pushed down. Every shape that tilts toward high q or d (c = 1 with a or b above 1)
+    /// each kind of junk sits at an edge (keyword spam at the top of q and d, gibberish at the
+    /// top of d and bottom of q, shuffled text at the bottom of q, repeated boilerplate at the
+    /// bottom of d), so all are pushed down. Every shape that tilts toward high q or d (c = 1
+    /// with a or b above 1)
     /// moved books from 27% to 17% or less of the tokens and lost held-out perplexity
     /// (method.md, "Pitfalls").
     pub const DEFAULT_BIVARIATE_BETA: Kernel = Kernel::BivariateBeta {
