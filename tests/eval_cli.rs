@@ -163,6 +163,11 @@ fn bad_input_names_what_is_wrong() {
     let r = env.run(&["eval", "nosuch", "--heldout", HELDOUT]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("no mix called nosuch"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("stored: clean, natural, topics"),
+        "{}",
+        r.stderr
+    );
 
     let r = env.run(&["eval", "natural", "--heldout", "/nonexistent/heldout.jsonl"]);
     assert_eq!(r.code, 1);

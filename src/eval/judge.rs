@@ -270,9 +270,13 @@ pub fn evaluate(
 ) -> Result<Evaluation> {
     let mut records = Vec::with_capacity(names.len());
     for name in names {
-        let record = store
-            .mix(name)?
-            .ok_or_else(|| Error::Invalid(format!("no mix called {name} in the store")))?;
+        let Some(record) = store.mix(name)? else {
+            let known = store.mix_names()?;
+            return Err(Error::Invalid(format!(
+                "no mix called {name} in the store (stored: {}); draw it with `samplemix mix {name} --tokens N`",
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            )));
+        };
         records.push(record);
     }
     // The pool's features are weighted down to the mixes' mean size, so that add-one smoothing
