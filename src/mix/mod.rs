@@ -36,7 +36,9 @@
 //! xxh3-64(seed, key) ([`stable_uniform`]). Independent rounding alone leaves a relative error
 //! of order 1/sqrt(samples) in the realised tokens (about 1% on 10k samples), so the draw then
 //! scales each source's scale L_s by a factor ρ_s (bisection, counts are monotone in ρ_s) until
-//! the source's realised tokens are the closest reachable to its expected tokens. The same u(x)
+//! the source's realised tokens are the closest reachable to its expected tokens; a source pinned
+//! at a bound takes the closest on the bound's side (never under its minimum or over its
+//! maximum, at the cost of up to one sample of budget error). The same u(x)
 //! is used throughout, so the same seed and pool give the same counts, and a re-draw after an
 //! append changes only samples whose e(x) crosses their own u(x).
 

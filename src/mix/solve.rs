@@ -443,7 +443,15 @@ pub fn draw(
     let mut rho = vec![1.0f64; n_src];
     let mut br_lo = vec![0.0f64; n_src];
     let mut br_hi = vec![f64::INFINITY; n_src];
-    let mut best: Vec<(f64, f64)> = vec![(f64::INFINITY, 1.0); n_src]; // (|R - E|, rho)
+    // A source pinned at a bound must not end on the wrong side of it: among the corrections
+    // tried, one that keeps it on the right side wins over a closer one that does not.
+    let wrong_side = |s: usize, rs: f64, es: f64| match pin[s] {
+        Pin::Min => rs < es,
+        Pin::Max => rs > es,
+        _ => false,
+    };
+    // (on the wrong side of a bound, |R - E|, rho)
+    let mut best: Vec<(bool, f64, f64)> = vec![(true, f64::INFINITY, 1.0); n_src];
     let tol: Vec<f64> = (0..n_src)
         .map(|s| (1e-4 * expected[s]).max(t_max[s]))
         .collect();
@@ -453,10 +461,11 @@ pub fn draw(
         for s in 0..n_src {
             let (rs, es) = (r[s] as f64, expected[s]);
             let err = (rs - es).abs();
-            if err < best[s].0 {
-                best[s] = (err, rho[s]);
+            let wrong = wrong_side(s, rs, es);
+            if (wrong, err) < (best[s].0, best[s].1) {
+                best[s] = (wrong, err, rho[s]);
             }
-            if err <= tol[s] / 2.0 || es <= 0.0 || expected[s] >= max_s[s] {
+            if (err <= tol[s] / 2.0 && !wrong) || es <= 0.0 || expected[s] >= max_s[s] {
                 continue;
             }
             if rs < es {
@@ -481,7 +490,7 @@ pub fn draw(
             break;
         }
     }
-    let rho: Vec<f64> = best.iter().map(|b| b.1).collect();
+    let rho: Vec<f64> = best.iter().map(|b| b.2).collect();
 
     // Final counts.
     let counts: Vec<u16> = samples
