@@ -90,3 +90,49 @@ fn report_files_and_contents() {
     let file = dir.path().join("report.json");
     assert!(report::write(&file, &r).is_err());
 }
+
+#[test]
+fn a_source_held_at_its_bound_is_not_warned_about_but_one_past_2x_is() {
+    // Source "web" has the worst q: weights by q push it down; bounds hold it at 0.5x.
+    let mut p = pool(30_000);
+    for s in p.samples.iter_mut().filter(|s| s.source == 0) {
+        s.q = s.q.map(|q| q * 0.2);
+    }
+    let tokens: u64 = p.samples.iter().map(|s| s.tokens as u64).sum::<u64>() / 3;
+    let mut spec = MixSpec {
+        kernel: Kernel::Linear { alpha: 0.0 },
+        tokens,
+        seed: 3,
+        max_repeat: 4,
+        bounds: ShareBounds::default(),
+        density_grid: None,
+    };
+    let free = mixes::draw(&p, &spec).unwrap();
+    let warned = mixes::share_warnings(&free);
+    assert!(
+        warned.iter().any(|w| w.starts_with("source web:")),
+        "{warned:?}"
+    );
+    spec.bounds.relative = Some((0.5, 2.0));
+    let bounded = mixes::draw(&p, &spec).unwrap();
+    let web = &mixes::shares(&bounded)[0];
+    assert_eq!(web.name, "web");
+    assert!((web.ratio - 0.5).abs() < 0.01, "{web:?}");
+    assert!(
+        mixes::share_warnings(&bounded).is_empty(),
+        "{:?}",
+        mixes::share_warnings(&bounded)
+    );
+
+    // A little past the bound (the realised total a little over the budget, as rounding on a
+    // small pool leaves it) is no move past 2x; 2% past it is.
+    let scaled = |factor: f64| {
+        let mut r = bounded.clone();
+        r.sources[0].mixed_tokens = (r.sources[0].mixed_tokens as f64 * factor) as u64;
+        (mixes::shares(&r)[0].ratio, mixes::share_warnings(&r))
+    };
+    let (ratio, warned) = scaled(0.99);
+    assert!(ratio < 0.5 && warned.is_empty(), "{ratio}: {warned:?}");
+    let (ratio, warned) = scaled(0.97);
+    assert!(ratio < 0.49 && warned.len() == 1, "{ratio}: {warned:?}");
+}
