@@ -152,6 +152,7 @@ fn main() {
         // Re-draw after a 1% append (the whole draw is repeated: it is cheap).
         let w = mix::weights(&samples, &sources, &Kernel::DEFAULT_BIVARIATE_BETA).unwrap();
         let first = mix::draw(&samples, &sources, &w, &params).unwrap();
+        let first_grid = w.density.as_ref().map(|g| g.grid);
         drop(w);
         let (mut extra, nll2) = pool(n / 100, n as u64, 43);
         // New samples get q from their NLL's place in the synthetic NLL range (old q unchanged).
@@ -160,7 +161,14 @@ fn main() {
         }
         samples.extend(extra);
         let t = Instant::now();
-        let w = mix::weights(&samples, &sources, &Kernel::DEFAULT_BIVARIATE_BETA).unwrap();
+        // As `samplemix mix NAME` re-draws: keeping the first draw's density grid.
+        let w = mix::weights_keeping_grid(
+            &samples,
+            &sources,
+            &Kernel::DEFAULT_BIVARIATE_BETA,
+            first_grid,
+        )
+        .unwrap();
         let second = mix::draw(&samples, &sources, &w, &params).unwrap();
         let changed = first
             .counts

@@ -160,7 +160,7 @@ pub struct Evaluation {
     /// KL(held-out || pool) over the DSIR features, in nats (the reduction's starting point),
     /// with the pool weighted to the mixes' mean size so that smoothing treats both alike.
     pub pool_kl: f64,
-    /// Model order and distinct n-gram length.
+    /// Order of the byte-level n-gram model.
     pub lm_order: usize,
     /// Word n-gram length of the distinct ratio.
     pub distinct_n: usize,
