@@ -60,9 +60,8 @@ impl Kernel {
     /// each kind of junk sits at an edge (keyword spam at the top of q and d, gibberish at the
     /// top of d and bottom of q, shuffled text at the bottom of q, repeated boilerplate at the
     /// bottom of d), so all are pushed down. Every shape that tilts toward high q or d (c = 1
-    /// with a or b above 1)
-    /// moved books from 27% to 17% or less of the tokens and lost held-out perplexity
-    /// (method.md, "Pitfalls").
+    /// with a or b above 1) moved books from 27% to 17% or less of the tokens and lost
+    /// held-out perplexity (method.md, "Pitfalls").
     pub const DEFAULT_BIVARIATE_BETA: Kernel = Kernel::BivariateBeta {
         a: 2.0,
         b: 2.0,
@@ -197,9 +196,14 @@ pub struct PoolDensity {
 }
 
 impl PoolDensity {
+    /// Fewest cells a side.
+    pub const MIN_GRID: usize = 2;
+    /// Most cells a side.
+    pub const MAX_GRID: usize = 48;
+
     /// Grid size for n points.
     pub fn grid_for(n: usize) -> usize {
-        ((n as f64 / 100.0).sqrt().round() as usize).clamp(2, 48)
+        ((n as f64 / 100.0).sqrt().round() as usize).clamp(Self::MIN_GRID, Self::MAX_GRID)
     }
 
     /// Fits g to the points (q, d).
@@ -214,7 +218,12 @@ impl PoolDensity {
     pub fn grid_keeping(previous: Option<usize>, n: usize) -> usize {
         let own = Self::grid_for(n);
         match previous {
-            Some(p) if (2..=48).contains(&p) && own.abs_diff(p) as f64 <= 0.1 * p as f64 => p,
+            Some(p)
+                if (Self::MIN_GRID..=Self::MAX_GRID).contains(&p)
+                    && own.abs_diff(p) as f64 <= 0.1 * p as f64 =>
+            {
+                p
+            }
             _ => own,
         }
     }
