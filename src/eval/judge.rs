@@ -4,7 +4,7 @@
 //! distinct n-gram ratio, its redundancy, a labelled share (for example synthetic junk), its
 //! per-source and per-topic shares and its mean q and d. Reads the store; writes nothing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -151,7 +151,7 @@ pub struct Judgement {
 pub struct Evaluation {
     /// The held-out file.
     pub heldout: String,
-    /// Its texts and bytes.
+    /// Number of held-out texts.
     pub heldout_texts: u64,
     /// Bytes of held-out text.
     pub heldout_bytes: u64,
@@ -174,10 +174,10 @@ pub struct Evaluation {
     pub mixes: Vec<Judgement>,
 }
 
-/// What every judgement shares: the pool's compact rows, its DSIR features and labels.
+/// What every judgement shares: the pool's compact rows (in sequence order), its DSIR features
+/// and labels.
 struct PoolFacts {
     pool: LoadedPool,
-    index: HashMap<u64, usize>,
     dsir: HashedNgramDist,
     labelled: HashSet<u64>,
     topic_tokens: Vec<u64>,
@@ -185,30 +185,14 @@ struct PoolFacts {
 
 fn pool_facts(store: &Store, label_key: Option<&str>, weight: f64) -> Result<PoolFacts> {
     let pool = mixes::load(store)?;
-    let index = pool
-        .samples
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.key, i))
-        .collect();
     let mut dsir = HashedNgramDist::new();
     let mut labelled = HashSet::new();
     let seqs: Vec<u64> = pool.samples.iter().map(|s| s.key).collect();
     for chunk in seqs.chunks(READ_CHUNK) {
         let docs = store.docs(chunk)?;
-        let part = docs
-            .par_iter()
-            .fold(HashedNgramDist::new, |mut acc, doc| {
-                if let Some(doc) = doc {
-                    acc.add(&doc.text, weight);
-                }
-                acc
-            })
-            .reduce(HashedNgramDist::new, |mut a, b| {
-                a.merge(&b);
-                a
-            });
-        dsir.merge(&part);
+        dsir.merge(&HashedNgramDist::from_texts(
+            docs.par_iter().flatten().map(|d| (d.text.as_str(), weight)),
+        ));
         if let Some(key) = label_key {
             for (seq, doc) in chunk.iter().zip(&docs) {
                 if doc
@@ -234,7 +218,6 @@ fn pool_facts(store: &Store, label_key: Option<&str>, weight: f64) -> Result<Poo
     }
     Ok(PoolFacts {
         pool,
-        index,
         dsir,
         labelled,
         topic_tokens,
@@ -290,10 +273,7 @@ pub fn evaluate(
         (mean_drawn / pool_tokens as f64).min(1.0)
     };
     let facts = pool_facts(store, opts.label_key.as_deref(), pool_weight)?;
-    let mut target = HashedNgramDist::new();
-    for t in &heldout.texts {
-        target.add(t, 1.0);
-    }
+    let target = HashedNgramDist::from_texts(heldout.texts.par_iter().map(|t| (t.as_str(), 1.0)));
     let pool_kl = kl_divergence(&target, &facts.dsir);
     let heldout_bytes: Vec<&[u8]> = heldout.texts.iter().map(|t| t.as_bytes()).collect();
     let mut source_tokens = vec![0u64; facts.pool.sources.len()];
@@ -362,16 +342,8 @@ fn judge_one(
         .iter()
         .map(|(t, c)| t.len() as u64 * u64::from(*c))
         .sum();
-    let mix_dsir = texts
-        .par_iter()
-        .fold(HashedNgramDist::new, |mut acc, (t, c)| {
-            acc.add(t, f64::from(*c));
-            acc
-        })
-        .reduce(HashedNgramDist::new, |mut a, b| {
-            a.merge(&b);
-            a
-        });
+    let mix_dsir =
+        HashedNgramDist::from_texts(texts.par_iter().map(|(t, c)| (t.as_str(), f64::from(*c))));
     let reduction = pool_kl - kl_divergence(target, &mix_dsir);
     let distinct =
         distinct_ngram_ratio(texts.iter().map(|(t, c)| (t.as_str(), *c)), opts.distinct_n);
@@ -385,12 +357,15 @@ fn judge_one(
     let (mut labelled, mut total) = (0u64, 0u64);
     let (mut q_sum, mut q_tok, mut d_sum, mut d_tok) = (0.0, 0u64, 0.0, 0u64);
     for &(seq, count) in &record.counts {
-        let i = *facts.index.get(&seq).ok_or_else(|| {
-            Error::Invalid(format!(
-                "mix {name} draws sample {seq}, which the pool lacks"
-            ))
-        })?;
-        let s = &facts.pool.samples[i];
+        let samples = &facts.pool.samples;
+        let s = samples
+            .binary_search_by_key(&seq, |s| s.key)
+            .map(|i| &samples[i])
+            .map_err(|_| {
+                Error::Invalid(format!(
+                    "mix {name} draws sample {seq}, which the pool lacks"
+                ))
+            })?;
         let t = u64::from(s.tokens) * u64::from(count);
         total += t;
         source_tokens[s.source as usize] += t;
