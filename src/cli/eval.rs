@@ -35,8 +35,9 @@ pub struct EvalArgs {
 }
 
 pub fn run(store: &Path, args: EvalArgs) -> Result<ExitCode> {
-    if !(1..=8).contains(&args.order) {
-        bail!("--order must be 1 to 8, not {}", args.order);
+    let max = samplemix::eval::byte_lm::MAX_ORDER;
+    if !(1..=max).contains(&args.order) {
+        bail!("--order must be 1 to {max}, not {}", args.order);
     }
     if args.distinct_n == 0 {
         bail!("--distinct-n must be at least 1");
@@ -45,6 +46,12 @@ pub fn run(store: &Path, args: EvalArgs) -> Result<ExitCode> {
     let heldout = judge::read_heldout(&args.heldout)?;
     for s in heldout.skipped.iter().take(10) {
         eprintln!("samplemix: warning: held-out line skipped: {s}");
+    }
+    if heldout.skipped.len() > 10 {
+        eprintln!(
+            "samplemix: warning: {} more held-out lines skipped (all listed in --json)",
+            heldout.skipped.len() - 10
+        );
     }
     let opts = JudgeOptions {
         lm_order: args.order,
