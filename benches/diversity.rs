@@ -1,4 +1,4 @@
-//! Speed and quality of the diversity algorithms (`samplemix::diversity`), printed as a table.
+//! Speed and quality of the diversity algorithms (`samplemix::algo::diversity`), printed as a table.
 //!
 //! ```sh
 //! cargo bench --bench diversity            # full sizes (1M x 64, 100k x 576, 50k texts)
@@ -27,12 +27,13 @@ use std::time::Instant;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
-use samplemix::diversity::{
+use samplemix::algo::diversity::{
     default_k, fit, matching_accuracy, Algorithm, KMeansParams, LshIndex, MinHasher, Signature,
 };
-use samplemix::ingest::{self, Input};
+use samplemix::ingest::Input;
+use samplemix::stages::append;
 use samplemix::pool::Pool;
-use samplemix::topics::{self, TopicsOptions, TopicsReport};
+use samplemix::stages::topics::{self, TopicsOptions, TopicsReport};
 
 fn mixture(n: usize, d: usize, centers: usize, seed: u64) -> (Vec<f32>, Vec<f32>) {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -294,7 +295,7 @@ fn timed_topics(store: &Path, opts: &TopicsOptions) -> (f64, TopicsReport) {
 
 fn append(store: &Path, file: &Path) {
     let mut pool = Pool::open_writer(store).expect("open");
-    ingest::append(
+    append::append(
         &mut pool,
         &[Input::File(file.to_path_buf())],
         &Default::default(),

@@ -18,7 +18,8 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use samplemix::index::{self, IndexEntry, IndexScores, PoolIndex, QuerySpec};
-use samplemix::ingest::{self, AppendOptions, Input};
+use samplemix::ingest::Input;
+use samplemix::stages::append::{self, AppendOptions};
 use samplemix::pool::Pool;
 use samplemix::store::Store;
 use tantivy::{doc, Index};
@@ -59,7 +60,7 @@ fn samplemix_append(files: &[PathBuf]) -> (f64, u64) {
     let started = Instant::now();
     let mut pool = Pool::open_writer(&store).unwrap();
     let inputs: Vec<Input> = files.iter().map(|f| Input::File(f.clone())).collect();
-    let report = ingest::append(&mut pool, &inputs, &AppendOptions::default(), &()).unwrap();
+    let report = append::append(&mut pool, &inputs, &AppendOptions::default(), &()).unwrap();
     pool.close().unwrap();
     (started.elapsed().as_secs_f64(), report.added)
 }
@@ -135,7 +136,7 @@ fn query_latency(files: &[PathBuf]) {
     let n = windows_file(files, &input);
     let store = dir.path().join("store");
     let mut pool = Pool::open_writer(&store).unwrap();
-    let report = ingest::append(
+    let report = append::append(
         &mut pool,
         &[Input::File(input)],
         &AppendOptions::default(),

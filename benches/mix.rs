@@ -10,7 +10,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use samplemix::mix::{self, DrawParams, Kernel, MixSample, ShareBounds};
+use samplemix::algo::mix::{self, DrawParams, Kernel, MixSample, ShareBounds};
 
 struct Counting;
 static CURRENT: AtomicUsize = AtomicUsize::new(0);

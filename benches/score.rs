@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use samplemix::score::{
+use samplemix::stages::score::{
     default_model_path, AttentionLayout, LlamaScorer, LlamaSettings, QualityScorer, SampleScore,
 };
 

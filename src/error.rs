@@ -99,13 +99,13 @@ pub enum Error {
     NotFound(String),
     /// The quality scorer failed (model file, settings, llama.cpp).
     #[error(transparent)]
-    Score(#[from] crate::score::ScoreError),
+    Score(#[from] crate::stages::score::ScoreError),
     /// A mix could not be weighted or drawn (parameters, budget, missing scores).
     #[error(transparent)]
-    Mix(#[from] crate::mix::MixError),
+    Mix(#[from] crate::algo::mix::MixError),
     /// A mix could not be judged (metric parameters).
     #[error(transparent)]
-    Eval(#[from] crate::eval::EvalError),
+    Eval(#[from] crate::algo::metrics::EvalError),
     /// A user-supplied value is invalid (a flag, a file given as input).
     #[error("{0}")]
     Invalid(String),

@@ -4,16 +4,25 @@
 //! embedded store, scores every sample for quality and diversity, and draws training mixes to a
 //! token budget from those scores (see `ARCHITECTURE.md` for the pipeline).
 //!
-//! The pipeline, one module per stage:
-//! [`ingest`] → [`store`] / [`index`] (kept consistent by [`pool`]) → score → [`topics`] →
-//! weight → draw → export/report, and [`eval`] to judge a drawn mix on held-out text.
+//! The layers, each depending only on the ones before it (`ARCHITECTURE.md` has the rules, and
+//! `tests/layout.rs` checks them):
+//!
+//! - [`error`]: the library's one error type.
+//! - [`store`]: RocksDB tables and the store-owned types of every stored record.
+//! - [`index`]: the tantivy index derived from the store.
+//! - [`ingest`]: reading and parsing JSONL input (files, stdin, compression).
+//! - [`algo`]: pure algorithms (diversity, mix kernels and draw, eval metrics), no store.
+//! - [`pool`]: the store and index opened together, kept consistent, and the read side (stats,
+//!   get, query, verify, the q and d scales, stored mixes).
+//! - [`stages`]: append → score → topics → mix → export / report, and eval; each builds on
+//!   [`pool`] and [`algo`], none on another stage.
 //!
 //! ```no_run
-//! use samplemix::{ingest, pool::Pool, index::QuerySpec};
+//! use samplemix::{ingest, pool::Pool, index::QuerySpec, stages::append};
 //! # fn main() -> samplemix::Result<()> {
 //! let mut pool = Pool::open_writer("my-store".as_ref())?;
 //! let inputs = [ingest::Input::parse("crawl.jsonl.zst")];
-//! let report = ingest::append(&mut pool, &inputs, &Default::default(), &())?;
+//! let report = append::append(&mut pool, &inputs, &Default::default(), &())?;
 //! println!("added {} samples, skipped {} duplicates", report.added, report.duplicates);
 //! let hits = pool.query(&QuerySpec { text: Some("\"data mixing\"".into()), limit: 5, ..Default::default() }, false)?;
 //! pool.close()?;
@@ -21,19 +30,13 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod diversity;
+pub mod algo;
 pub mod error;
-pub mod eval;
-pub mod export;
 pub mod index;
 pub mod ingest;
-pub mod mix;
-pub mod mixes;
 pub mod pool;
-pub mod report;
-pub mod score;
+pub mod stages;
 pub mod store;
-pub mod topics;
 
 #[cfg(test)]
 mod test_fixture;

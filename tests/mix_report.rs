@@ -1,15 +1,15 @@
 //! The mix report over a synthetic pool with known (q, d): files, CSV, HTML without network.
 
-use samplemix::mix::{Kernel, MixSample, ShareBounds};
-use samplemix::mixes::{self, LoadedPool, MixSpec};
-use samplemix::report;
+use samplemix::algo::mix::{Kernel, MixSample, ShareBounds};
+use samplemix::pool::mixes::{self, LoadedPool, MixSpec};
+use samplemix::stages::report;
 use samplemix::store::PoolCounters;
 
 fn pool(n: usize) -> LoadedPool {
     let samples = (0..n)
         .map(|i| {
-            let x = samplemix::mix::stable_uniform(101, i as u64) as f32;
-            let y = samplemix::mix::stable_uniform(102, i as u64) as f32;
+            let x = samplemix::algo::mix::stable_uniform(101, i as u64) as f32;
+            let y = samplemix::algo::mix::stable_uniform(102, i as u64) as f32;
             MixSample {
                 key: i as u64,
                 tokens: 100 + (i % 300) as u32,

@@ -3,7 +3,7 @@
 
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rand_distr::{Beta, Distribution, Gamma};
-use samplemix::mix::{
+use samplemix::algo::mix::{
     self, bivariate_beta_density, DrawParams, Kernel, MixSample, ShareBounds, Weighted,
 };
 

@@ -6,7 +6,7 @@ mod score_common;
 
 use std::io::Write;
 
-use samplemix::score::{LlamaSettings, QualityScore, QualityScorer, SampleScore};
+use samplemix::stages::score::{LlamaSettings, QualityScore, QualityScorer, SampleScore};
 use score_common::{load, shared, test_settings, VARIED};
 
 const TOLERANCE_NATS: f64 = 0.01;
@@ -108,5 +108,5 @@ fn fingerprint_follows_max_tokens_but_not_threads() {
         ..test_settings()
     });
     assert_ne!(longer.fingerprint(), base);
-    assert_eq!(shared().name(), samplemix::score::DEFAULT_MODEL_FILE);
+    assert_eq!(shared().name(), samplemix::stages::score::DEFAULT_MODEL_FILE);
 }

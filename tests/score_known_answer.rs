@@ -28,7 +28,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
 
-use samplemix::score::{LlamaScorer, LlamaSettings, QualityScorer};
+use samplemix::stages::score::{LlamaScorer, LlamaSettings, QualityScorer};
 use score_common::{load, model_path, test_settings, GPL_PREAMBLE};
 
 /// llama-perplexity's mean NLL of the first 128-token chunk's second half (see the module docs).

@@ -5,7 +5,7 @@ mod score_common;
 
 use std::io::Write;
 
-use samplemix::score::QualityScorer;
+use samplemix::stages::score::QualityScorer;
 use score_common::{shared, GPL_PREAMBLE, LIBFFI_README};
 
 const GIBBERISH: &str = "asdf jkl; qwer uiop zxcv bnm, fjfjfj dkdk sls;a ghgh tyty rueiwo \

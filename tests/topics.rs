@@ -11,7 +11,7 @@ use std::process::Stdio;
 use std::time::Instant;
 
 use common::{line, s, Env};
-use samplemix::diversity::{jaccard, matching_accuracy, nmi, shingles};
+use samplemix::algo::diversity::{jaccard, matching_accuracy, nmi, shingles};
 use samplemix::pool::Pool;
 use serde_json::{json, Value};
 

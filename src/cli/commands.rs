@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use samplemix::index::{QuerySpec, SortBy};
-use samplemix::ingest::{self, AppendOptions, FieldNames, Input};
+use samplemix::ingest::{FieldNames, Input};
+use samplemix::stages::append::{self, AppendOptions};
 use samplemix::pool::Pool;
 
 use super::progress::{AppendProgress, ScoreProgress};
@@ -90,14 +91,14 @@ fn append(store: &Path, args: AppendArgs) -> Result<ExitCode> {
         );
     }
     let progress = AppendProgress::new(rejects);
-    let report = ingest::append(&mut pool, &inputs, &opts, &progress)?;
+    let report = append::append(&mut pool, &inputs, &opts, &progress)?;
     pool.close()?;
     let failed = report.failed_files();
     if args.json.json {
         #[derive(serde::Serialize)]
         struct Out<'a> {
             #[serde(flatten)]
-            report: &'a ingest::AppendReport,
+            report: &'a append::AppendReport,
             rejects_file: Option<String>,
         }
         print_json(&Out {
@@ -324,12 +325,12 @@ fn query(store: &Path, args: QueryArgs) -> Result<ExitCode> {
 #[derive(serde::Serialize)]
 struct ScoreOut<'a> {
     #[serde(flatten)]
-    report: &'a samplemix::score::ScoreReport,
+    report: &'a samplemix::stages::score::ScoreReport,
     model_work: bool,
 }
 
 fn score(store: &Path, args: ScoreArgs) -> Result<ExitCode> {
-    use samplemix::score::{self, LlamaScorer, LlamaSettings, QualityScorer};
+    use samplemix::stages::score::{self, LlamaScorer, LlamaSettings, QualityScorer};
     let mut settings = LlamaSettings {
         max_tokens: args.max_tokens,
         batch_tokens: args.batch_tokens,

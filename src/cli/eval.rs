@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use samplemix::eval::judge::{self, Evaluation, JudgeOptions};
+use samplemix::stages::eval::{self as judge, Evaluation, JudgeOptions};
 use samplemix::store::Store;
 
 use super::JsonFlag;
@@ -19,10 +19,10 @@ pub struct EvalArgs {
     #[arg(long, value_name = "FILE")]
     pub heldout: PathBuf,
     /// Order of the byte-level n-gram model trained on each mix.
-    #[arg(long, default_value_t = samplemix::eval::byte_lm::DEFAULT_ORDER)]
+    #[arg(long, default_value_t = samplemix::algo::metrics::byte_lm::DEFAULT_ORDER)]
     pub order: usize,
     /// Word n-gram length of the distinct n-gram ratio.
-    #[arg(long, default_value_t = samplemix::eval::distinct::DEFAULT_DISTINCT_N)]
+    #[arg(long, default_value_t = samplemix::algo::metrics::distinct::DEFAULT_DISTINCT_N)]
     pub distinct_n: usize,
     /// Report each mix's token share of samples whose metadata has this key.
     #[arg(long, value_name = "KEY")]
@@ -35,7 +35,7 @@ pub struct EvalArgs {
 }
 
 pub fn run(store: &Path, args: EvalArgs) -> Result<ExitCode> {
-    let max = samplemix::eval::byte_lm::MAX_ORDER;
+    let max = samplemix::algo::metrics::byte_lm::MAX_ORDER;
     if !(1..=max).contains(&args.order) {
         bail!("--order must be 1 to {max}, not {}", args.order);
     }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use samplemix::export::{self, ExportOptions};
+use samplemix::stages::export::{self, ExportOptions};
 use samplemix::store::{MixRecord, Store};
 
 use super::JsonFlag;

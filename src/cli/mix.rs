@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
-use samplemix::mix::{Kernel, ShareBounds, DEFAULT_MAX_REPEAT};
-use samplemix::mixes::{self, MixDiff, MixSpec};
+use samplemix::algo::mix::{Kernel, ShareBounds, DEFAULT_MAX_REPEAT};
+use samplemix::pool::mixes::{self, MixDiff, MixSpec};
 use samplemix::store::{MixRecord, Store};
 use serde_json::json;
 

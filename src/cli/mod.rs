@@ -71,13 +71,13 @@ pub struct ScoreArgs {
     #[arg(long, value_name = "FILE.gguf")]
     pub model: Option<PathBuf>,
     /// Tokens scored per sample (longer samples are scored on their first N tokens).
-    #[arg(long, default_value_t = samplemix::score::LlamaSettings::DEFAULT_MAX_TOKENS)]
+    #[arg(long, default_value_t = samplemix::stages::score::LlamaSettings::DEFAULT_MAX_TOKENS)]
     pub max_tokens: usize,
     /// CPU threads for llama.cpp (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Tokens per llama.cpp batch (several samples share a batch).
-    #[arg(long, default_value_t = samplemix::score::LlamaSettings::DEFAULT_BATCH_TOKENS)]
+    #[arg(long, default_value_t = samplemix::stages::score::LlamaSettings::DEFAULT_BATCH_TOKENS)]
     pub batch_tokens: usize,
     /// Model layers to offload to the GPU (builds with --features cuda or metal).
     #[arg(long)]

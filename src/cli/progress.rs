@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use samplemix::ingest::{AppendObserver, FileReport, Reject};
-use samplemix::score::ScoreObserver;
+use samplemix::stages::append::{AppendObserver, FileReport, Reject};
+use samplemix::stages::score::ScoreObserver;
 use std::time::Instant;
 
 /// Draws one bar per input and reports rejects.

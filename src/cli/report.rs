@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use samplemix::mixes;
-use samplemix::report;
+use samplemix::pool::mixes;
+use samplemix::stages::report;
 use samplemix::store::Store;
 
 use super::JsonFlag;

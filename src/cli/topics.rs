@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use samplemix::pool::Pool;
-use samplemix::topics::{
+use samplemix::stages::topics::{
     self, DuplicateGroup, TopicCount, TopicView, TopicsObserver, TopicsOptions,
 };
 use serde::Serialize;

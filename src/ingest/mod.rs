@@ -1,12 +1,9 @@
-//! Ingest: JSONL inputs into the pool. Inputs are opened and split into lines ([`input`]),
-//! lines are parsed and checked in parallel ([`record`]), and one writer assigns sequence
-//! numbers, drops exact duplicates and writes each chunk to the store in one atomic batch before
-//! indexing it ([`append`]).
+//! Reading JSONL input, for the append stage and for `eval`'s held-out file: inputs are opened
+//! and split into lines ([`input`]), lines are parsed and checked ([`record`], pure, run in
+//! parallel by [`crate::stages::append`], which writes them to the pool). No store access.
 
-mod append;
 pub mod input;
-mod record;
+pub(crate) mod record;
 
-pub use append::{append, AppendObserver, AppendOptions, AppendReport, FileReport, Reject};
 pub use input::{Compression, Input};
 pub use record::{estimate_tokens, normalised_hash, parse, FieldNames, Parsed};

@@ -1,5 +1,5 @@
 //! The mix stage over the store: reads the compact `samples` rows (never the texts), draws a mix
-//! with [`crate::mix`], saves its manifest in table `mixes`, and compares a re-draw with the
+//! with [`crate::algo::mix`], saves its manifest in table `mixes`, and compares a re-draw with the
 //! previous draw of the same name.
 //!
 //! q(x) comes from the stored mean NLLs of the samples scored under the pool's current scorer
@@ -13,8 +13,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::mix::{self, DrawParams, Kernel, MixSample, ShareBounds};
-use crate::score::fingerprint_id;
+use crate::algo::mix::{self, DrawParams, Kernel, MixSample, ShareBounds};
+use crate::stages::score::fingerprint_id;
 use crate::store::{
     MixExclusions, MixRecord, MixSourceTotals, PoolCounters, ScorerState, Store, SCORER_KEY,
 };
@@ -137,7 +137,7 @@ pub fn load(store: &Store) -> Result<LoadedPool> {
     }
     let mut samples = Vec::with_capacity(counters.docs as usize);
     let mut nll = Vec::with_capacity(counters.docs as usize);
-    let scale = crate::topics::DiversityScale::load(store)?;
+    let scale = super::scale::DiversityScale::load(store)?;
     let mut products = Vec::with_capacity(counters.docs as usize);
     for item in store.sample_rows() {
         let (seq, row) = item?;

@@ -5,6 +5,10 @@
 //! index up to the store: samples from the index watermark on are indexed, samples marked for
 //! re-indexing are replaced, and an index that is ahead of the store or unreadable is rebuilt.
 
+pub mod mixes;
+pub mod scale;
+pub mod topic_views;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -243,7 +247,7 @@ impl Pool {
                 ));
             }
         }
-        problems.extend(crate::topics::verify(self)?);
+        problems.extend(crate::pool::topic_views::verify(self)?);
         Ok(problems)
     }
 
@@ -296,10 +300,10 @@ impl Pool {
             scored: scorer.as_ref().map_or(0, |s| s.scored),
             too_short: scorer.as_ref().map_or(0, |s| s.too_short),
             scorer: scorer.map(|s| s.description),
-            topics: crate::topics::summary(&self.store)?,
+            topics: crate::pool::topic_views::summary(&self.store)?,
             index,
             size_on_disk: self.store.size_on_disk(),
-            mixes: crate::mixes::summaries(&self.store)?,
+            mixes: crate::pool::mixes::summaries(&self.store)?,
         })
     }
 
@@ -333,7 +337,7 @@ impl Pool {
                 .as_ref()
                 .map(|s| s.nll_bounds(spec.min_quality, spec.max_quality));
         }
-        let diversity = crate::topics::DiversityScale::load(&self.store)?;
+        let diversity = crate::pool::scale::DiversityScale::load(&self.store)?;
         if spec.diversity.is_none() {
             spec.diversity = diversity
                 .as_ref()
@@ -487,13 +491,13 @@ pub struct PoolStats {
     /// The current scorer (model and settings), once `score` has run.
     pub scorer: Option<String>,
     /// Topic model state, once `topics` has run.
-    pub topics: Option<crate::topics::TopicsSummary>,
+    pub topics: Option<crate::pool::topic_views::TopicsSummary>,
     /// Index state.
     pub index: IndexStats,
     /// Bytes on disk (database and index).
     pub size_on_disk: u64,
     /// The stored mixes.
-    pub mixes: Vec<crate::mixes::MixSummary>,
+    pub mixes: Vec<crate::pool::mixes::MixSummary>,
 }
 
 /// One source in [`PoolStats`].
@@ -558,7 +562,7 @@ pub struct SampleView {
     /// The text.
     pub text: String,
     /// The parts of d (topic, distance, cluster score and rank, novelty, nearest sample).
-    pub diversity_parts: Option<crate::topics::SampleDiversity>,
+    pub diversity_parts: Option<crate::pool::scale::SampleDiversity>,
 }
 
 impl SampleView {
@@ -567,7 +571,7 @@ impl SampleView {
         let score = store.score(seq)?;
         let mean_nll = row.and_then(|r| r.mean_nll).map(f64::from);
         let scale = QualityScale::load(store)?;
-        let diversity = crate::topics::sample_diversity(store, seq, row.as_ref())?;
+        let diversity = crate::pool::topic_views::sample_diversity(store, seq, row.as_ref())?;
         let metadata = match &doc.metadata {
             None => None,
             Some(m) => Some(serde_json::from_str(m).map_err(|e| Error::Corrupt {
@@ -632,5 +636,5 @@ pub struct QueryHit {
     /// Novelty: 1 - largest estimated Jaccard similarity to another sample.
     pub novelty: Option<f64>,
     /// The parts of d (cluster score and rank, novelty, d).
-    pub diversity_parts: Option<crate::diversity::DiversityParts>,
+    pub diversity_parts: Option<crate::algo::diversity::DiversityParts>,
 }

@@ -12,7 +12,7 @@
 
 use serde::Serialize;
 
-use crate::diversity::{DiversityParts, TopicStats};
+use crate::algo::diversity::{DiversityParts, TopicStats};
 use crate::error::Result;
 use crate::index::DiversityFilter;
 use crate::store::{DiversityQuantiles, Store, DIVERSITY_SCALE_KEY};
@@ -197,7 +197,7 @@ pub struct SampleDiversity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diversity::{diversity, rank_normalise};
+    use crate::algo::diversity::{diversity, rank_normalise};
 
     fn stats(sizes_scores: &[(u64, f64)]) -> Vec<TopicStats> {
         sizes_scores

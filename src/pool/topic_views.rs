@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::scale::{DiversityScale, SampleDiversity};
-use super::{advice_text, model, state};
-use crate::diversity::{
+use crate::stages::topics::{advice_text, model, state};
+use crate::algo::diversity::{
     bucket_keys, grouping_threshold, Signature, DEFAULT_NEAR_DUPLICATE_THRESHOLD,
 };
 use crate::error::Result;

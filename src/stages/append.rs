@@ -15,8 +15,8 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::input::{self, Input, LineItem};
-use super::record::{self, estimate_tokens, FieldNames, Parsed};
+use crate::ingest::input::{self, Input, LineItem};
+use crate::ingest::record::{self, estimate_tokens, FieldNames, Parsed};
 use crate::error::{Error, Result};
 use crate::pool::Pool;
 use crate::store::{DocRecord, SampleRow, SourceInfo};

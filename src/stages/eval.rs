@@ -10,13 +10,13 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::byte_lm;
-use super::distinct::distinct_ngram_ratio;
-use super::dsir::{kl_divergence, HashedNgramDist};
-use super::near_dup::near_duplicates;
+use crate::algo::metrics::byte_lm;
+use crate::algo::metrics::distinct::{self, distinct_ngram_ratio};
+use crate::algo::metrics::dsir::{kl_divergence, HashedNgramDist};
+use crate::algo::metrics::near_dup::near_duplicates;
 use crate::error::{Error, Result};
 use crate::ingest::{self, input};
-use crate::mixes::{self, LoadedPool, MixSpec};
+use crate::pool::mixes::{self, LoadedPool, MixSpec};
 use crate::store::{MixRecord, Store};
 
 /// Samples read from the store per multi-get.
@@ -37,8 +37,8 @@ pub struct JudgeOptions {
 impl Default for JudgeOptions {
     fn default() -> Self {
         JudgeOptions {
-            lm_order: super::byte_lm::DEFAULT_ORDER,
-            distinct_n: super::distinct::DEFAULT_DISTINCT_N,
+            lm_order: byte_lm::DEFAULT_ORDER,
+            distinct_n: distinct::DEFAULT_DISTINCT_N,
             label_key: None,
         }
     }

@@ -15,7 +15,7 @@ use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::mixes::MixSpec;
+use crate::pool::mixes::MixSpec;
 use crate::store::{MixRecord, Store};
 
 /// Name of the manifest file of an export.

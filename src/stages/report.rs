@@ -12,8 +12,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::mix::{ln_gamma, Kernel};
-use crate::mixes::{self, LoadedPool, MixSpec, SourceShare};
+use crate::algo::mix::{ln_gamma, Kernel};
+use crate::pool::mixes::{self, LoadedPool, MixSpec, SourceShare};
 use crate::store::{MixExclusions, MixRecord};
 
 /// Bins of the q and d histograms.

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::codec::{self, Versioned};
 use super::{SampleRow, Store, StoreBatch, Table};
-use crate::diversity::{HashedEmbedder, KMeansModel, LshParams, Overlap};
+use crate::algo::diversity::{HashedEmbedder, KMeansModel, LshParams, Overlap};
 use crate::error::{Error, Result};
 
 /// Key of [`TopicState`] in table `meta`.

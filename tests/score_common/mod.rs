@@ -188,7 +188,7 @@ pub const VARIED: [&str; 12] = [
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use samplemix::score::{default_model_path, LlamaScorer, LlamaSettings};
+use samplemix::stages::score::{default_model_path, LlamaScorer, LlamaSettings};
 
 /// The default model's path. Panics (failing the test, not skipping it) when the model is missing.
 pub fn model_path() -> PathBuf {

@@ -217,7 +217,7 @@ impl TopicTerms {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diversity::kmeans::{fit, KMeansParams};
+    use crate::algo::diversity::kmeans::{fit, KMeansParams};
 
     #[test]
     fn loose_and_separated_topics_score_higher() {

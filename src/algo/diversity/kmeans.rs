@@ -796,7 +796,7 @@ mod tests {
             p.batch_size = 256;
             let f = fit(&data, 16, &p).unwrap();
             assert_eq!(f.algorithm, algorithm);
-            let nmi = crate::diversity::score::nmi(&truth, &labels(&f)).unwrap();
+            let nmi = crate::algo::diversity::score::nmi(&truth, &labels(&f)).unwrap();
             assert!(nmi > 0.99, "{algorithm:?}: NMI {nmi}");
             let total: u64 = f.model.stats().iter().map(|s| s.count()).sum();
             assert_eq!(total, 2400);

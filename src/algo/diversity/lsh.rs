@@ -441,7 +441,7 @@ impl UnionFind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diversity::minhash::MinHasher;
+    use crate::algo::diversity::minhash::MinHasher;
 
     #[test]
     fn s_curve_of_the_default_banding() {

@@ -238,7 +238,7 @@ fn fmix32(mut h: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diversity::rng::SplitMix64;
+    use crate::algo::diversity::rng::SplitMix64;
 
     #[test]
     fn shingles_of_short_and_empty_texts() {

@@ -38,11 +38,11 @@
 //! [`Overlap::offer`]. Hashed embeddings need not be stored: they are a function of the text.
 //!
 //! ```
-//! use samplemix::diversity::{
+//! use samplemix::algo::diversity::{
 //!     diversity, fit, sample_cluster_scores, topic_stats, HashedEmbedder, Idf, KMeansParams,
 //!     LshIndex, MinHasher,
 //! };
-//! # fn main() -> Result<(), samplemix::diversity::DiversityError> {
+//! # fn main() -> Result<(), samplemix::algo::diversity::DiversityError> {
 //! let texts = [
 //!     "The river flows through the valley to the sea.",
 //!     "The river flows through the valley to the sea!",

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::*;
-use crate::diversity::rng::SplitMix64;
+use crate::algo::diversity::rng::SplitMix64;
 use crate::test_fixture::{self, Sample};
 
 fn fixture() -> Vec<Sample> {

@@ -1,6 +1,6 @@
 //! Distinct word n-gram ratio of a mix: how much of its token stream is new.
 //!
-//! Words are those of [`crate::diversity::for_each_word`] (lowercased alphanumeric runs). A word
+//! Words are those of [`crate::algo::diversity::for_each_word`] (lowercased alphanumeric runs). A word
 //! n-gram is `n` consecutive words of one document (n-grams never cross documents), hashed as the
 //! MinHash shingles are: xxh3-64 of the `n` words' xxh3-64 hashes, 8 little-endian bytes each.
 //! Two different n-grams share a hash with probability about `m^2 / 2^65` for `m` distinct
@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::hash::U64Set;
-use crate::diversity::for_each_word;
+use crate::algo::diversity::for_each_word;
 
 /// The n-gram length unless told otherwise: word 4-grams.
 pub const DEFAULT_DISTINCT_N: usize = 4;

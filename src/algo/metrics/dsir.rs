@@ -3,7 +3,7 @@
 //!
 //! **Features.** A text is lowercased and split as NLTK's `WordPunctTokenizer` splits it (the
 //! tokenizer of DSIR's code, regex `\w+|[^\w\s]+`): maximal runs of word characters (alphanumeric
-//! or `_`, the word characters of [`crate::diversity::for_each_word`]) and maximal runs of other
+//! or `_`, the word characters of [`crate::algo::diversity::for_each_word`]) and maximal runs of other
 //! characters that are not white space. Every token (unigram) and every pair of consecutive tokens
 //! (bigram, the two joined by one space as DSIR joins them) is hashed with xxh3-64 into one of
 //! [`DSIR_BUCKETS`] buckets. DSIR hashes with sha256, so a given n-gram lands in another bucket

@@ -12,11 +12,11 @@
 //! - [`near_dup`]: near-duplicate samples of the mix and the fraction of drawn instances that are
 //!   redundant, with the MinHash/LSH rule of `topics --duplicates`.
 //!
-//! - [`judge`]: reads stored mixes and a held-out file and puts the metrics side by side.
+//! [`crate::stages::eval`] reads stored mixes and a held-out file and puts these side by side.
 //!
 //! ```
-//! use samplemix::eval::{byte_lm, distinct, dsir, near_dup};
-//! # fn main() -> samplemix::eval::Result<()> {
+//! use samplemix::algo::metrics::{byte_lm, distinct, dsir, near_dup};
+//! # fn main() -> samplemix::algo::metrics::Result<()> {
 //! let mix = [("the cat sat on the mat", 2), ("a dog ran in the park", 1)];
 //! let heldout = ["the cat ran on the mat"];
 //! let lm = byte_lm::train(byte_lm::DEFAULT_ORDER, mix.iter().map(|&(t, c)| (t.as_bytes(), c)))?;
@@ -37,7 +37,6 @@ pub mod distinct;
 pub mod dsir;
 mod error;
 mod hash;
-pub mod judge;
 pub mod near_dup;
 
 pub use error::{EvalError, Result};

@@ -16,7 +16,7 @@
 use rayon::prelude::*;
 
 use super::hash::U64Map;
-use crate::diversity::{
+use crate::algo::diversity::{
     bucket_keys, grouping_threshold, LshParams, MinHasher, Signature, UnionFind,
     DEFAULT_NEAR_DUPLICATE_THRESHOLD,
 };
@@ -103,7 +103,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::diversity::{jaccard, shingles, LshIndex, DEFAULT_SHINGLE_WORDS};
+    use crate::algo::diversity::{jaccard, shingles, LshIndex, DEFAULT_SHINGLE_WORDS};
     use crate::test_fixture as fixture;
 
     /// SplitMix64 steps.

@@ -1,4 +1,4 @@
-//! Weighting kernels: w(x) >= 0 per sample (see the module docs of [`crate::mix`]).
+//! Weighting kernels: w(x) >= 0 per sample (see the module docs of [`crate::algo::mix`]).
 
 use std::collections::HashMap;
 

@@ -1,4 +1,4 @@
-//! The budget solve and the counts (see the module docs of [`crate::mix`]).
+//! The budget solve and the counts (see the module docs of [`crate::algo::mix`]).
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};

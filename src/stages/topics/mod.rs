@@ -1,6 +1,6 @@
 //! The diversity stage (`samplemix topics`): it keeps every sample's n-gram overlap, topic and
 //! the parts of d(x) in the store, current as the pool grows, using the algorithms of
-//! [`crate::diversity`].
+//! [`crate::algo::diversity`].
 //!
 //! One run, [`run`], does only the work the pool lacks:
 //!
@@ -30,12 +30,10 @@
 //! documents are replaced after it and the marks cleared after the index commit, so a kill at any
 //! point leaves a store that opens, and the next run (or a writer's open) completes the rest.
 //!
-//! [`KMeansModel::join`]: crate::diversity::KMeansModel::join
-//! [`KMeansModel::refit_advice`]: crate::diversity::KMeansModel::refit_advice
+//! [`KMeansModel::join`]: crate::algo::diversity::KMeansModel::join
+//! [`KMeansModel::refit_advice`]: crate::algo::diversity::KMeansModel::refit_advice
 
-mod scale;
 mod summary;
-mod views;
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
@@ -43,14 +41,14 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-pub use scale::{DiversityScale, SampleDiversity, MAX_SCALE_VALUES};
+pub use crate::pool::scale::{DiversityScale, SampleDiversity, MAX_SCALE_VALUES};
 pub use summary::REPRESENTATIVES;
-pub use views::{
+pub use crate::pool::topic_views::{
     near_duplicate_groups, sample_diversity, show, summary, verify, DuplicateGroup,
     DuplicateMember, TopicView, TopicsSummary,
 };
 
-use crate::diversity::{
+use crate::algo::diversity::{
     bucket_keys, default_k, fit, DiversityError, HashedEmbedder, KMeansParams, LshParams,
     MinHasher, Overlap, RefitReason, Signature, DEFAULT_MINHASH_SEED, DEFAULT_NUM_PERM,
     DEFAULT_SHINGLE_WORDS,
@@ -307,7 +305,7 @@ pub fn run(
     stage.observer.finished();
     stage.commit_index()?;
     let mut report = stage.report;
-    report.state = views::summary(&pool.store)?.unwrap_or_default();
+    report.state = crate::pool::topic_views::summary(&pool.store)?.unwrap_or_default();
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -719,7 +717,7 @@ impl Stage<'_, '_> {
             k,
             samples: n as u64,
             algorithm: match fitted.algorithm {
-                crate::diversity::Algorithm::MiniBatch => "mini-batch".into(),
+                crate::algo::diversity::Algorithm::MiniBatch => "mini-batch".into(),
                 _ => "lloyd".into(),
             },
             mini_batch_steps: fitted.mini_batch_steps,

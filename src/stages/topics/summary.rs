@@ -15,8 +15,8 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::scale::{cluster_ranks, product, quantiles};
-use crate::diversity::{for_each_word, topic_stats};
+use crate::pool::scale::{cluster_ranks, product, quantiles};
+use crate::algo::diversity::{for_each_word, topic_stats};
 use crate::error::Result;
 use crate::pool::Pool;
 use crate::store::{
@@ -123,7 +123,7 @@ pub(super) fn summarise(pool: &mut Pool, state: &TopicState) -> Result<()> {
     batch.commit()
 }
 
-fn stats_sizes(stats: &[crate::diversity::TopicStats]) -> Vec<u64> {
+fn stats_sizes(stats: &[crate::algo::diversity::TopicStats]) -> Vec<u64> {
     stats.iter().map(|s| s.size).collect()
 }
 

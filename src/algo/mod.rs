@@ -1,0 +1,12 @@
+//! Pure algorithms over slices and texts: no store, no pool, no index, no stage, no I/O besides
+//! what a caller hands in. Every stage builds on these.
+//!
+//! - [`diversity`]: shingles and MinHash, LSH banding and overlaps, hashed n-gram embeddings,
+//!   k-means with frozen-centroid joins and a drift rule, topic statistics and d(x).
+//! - [`mix`]: q(x) from mean NLL mid-ranks, the kernels w(x) and the capped budget draw.
+//! - [`metrics`]: the measures `samplemix eval` puts side by side (byte n-gram bits per byte,
+//!   DSIR's KL reduction, distinct n-grams, near-duplicate rates).
+
+pub mod diversity;
+pub mod metrics;
+pub mod mix;
