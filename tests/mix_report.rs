@@ -2,6 +2,7 @@
 
 use samplemix::algo::mix::{Kernel, MixSample, ShareBounds};
 use samplemix::pool::mixes::{self, LoadedPool, MixSpec};
+use samplemix::stages::mix;
 use samplemix::stages::report;
 use samplemix::store::PoolCounters;
 
@@ -49,7 +50,7 @@ fn report_files_and_contents() {
         bounds: ShareBounds::default(),
         density_grid: None,
     };
-    let record = mixes::draw(&p, &spec).unwrap();
+    let record = mix::draw(&p, &spec).unwrap();
     let r = report::build("m", &record, &p).unwrap();
     // The mix's q histogram is closer to the target than the (uniform) pool's is.
     let target = r.quality.target.as_ref().unwrap();
@@ -107,14 +108,14 @@ fn a_source_held_at_its_bound_is_not_warned_about_but_one_past_2x_is() {
         bounds: ShareBounds::default(),
         density_grid: None,
     };
-    let free = mixes::draw(&p, &spec).unwrap();
+    let free = mix::draw(&p, &spec).unwrap();
     let warned = mixes::share_warnings(&free);
     assert!(
         warned.iter().any(|w| w.starts_with("source web:")),
         "{warned:?}"
     );
     spec.bounds.relative = Some((0.5, 2.0));
-    let bounded = mixes::draw(&p, &spec).unwrap();
+    let bounded = mix::draw(&p, &spec).unwrap();
     let web = &mixes::shares(&bounded)[0];
     assert_eq!(web.name, "web");
     assert!((web.ratio - 0.5).abs() < 0.01, "{web:?}");

@@ -12,6 +12,7 @@ use samplemix::ingest::{FieldNames, Input};
 use samplemix::stages::append::{self, AppendOptions};
 use samplemix::pool::Pool;
 
+use super::output::print_json;
 use super::progress::{AppendProgress, ScoreProgress};
 use super::{AppendArgs, Cli, Command, QueryArgs, ScoreArgs, SortArg};
 
@@ -28,13 +29,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report(args) => super::report::run(&cli.store, args),
         Command::Eval(args) => super::eval::run(&cli.store, args),
     }
-}
-
-pub(super) fn print_json(value: &impl serde::Serialize) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, value)?;
-    writeln!(out)?;
-    Ok(())
 }
 
 fn rejects_path(store: &Path, arg: Option<&Path>) -> PathBuf {

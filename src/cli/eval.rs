@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use samplemix::stages::eval::{self as judge, Evaluation, JudgeOptions};
 use samplemix::store::Store;
 
+use super::output::print_json;
 use super::JsonFlag;
 
 /// `samplemix eval`.
@@ -64,7 +65,7 @@ pub fn run(store: &Path, args: EvalArgs) -> Result<ExitCode> {
         std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
     }
     if args.json.json {
-        super::commands::print_json(&ev)?;
+        print_json(&ev)?;
     } else {
         print!("{}", table(&ev));
     }

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use samplemix::stages::export::{self, ExportOptions};
-use samplemix::store::{MixRecord, Store};
+use samplemix::store::Store;
 
+use super::output::{load_mix, print_json};
 use super::JsonFlag;
 
 /// `samplemix export`.
@@ -30,25 +31,6 @@ pub struct ExportArgs {
     pub json: JsonFlag,
 }
 
-/// The stored mix `name`, or an error listing the mixes there are.
-pub fn load_mix(store: &Store, name: &str) -> Result<MixRecord> {
-    match store.mix(name)? {
-        Some(r) => Ok(r),
-        None => {
-            let names = store.mix_names()?;
-            anyhow::bail!(
-                "no mix called {name:?} in the store ({}): draw it with `samplemix mix {name} \
-                 --tokens T`",
-                if names.is_empty() {
-                    "it has none".to_string()
-                } else {
-                    format!("it has {}", names.join(", "))
-                }
-            )
-        }
-    }
-}
-
 pub fn run(store: &Path, args: ExportArgs) -> Result<ExitCode> {
     let st = Store::open_reader(store)?;
     let record = load_mix(&st, &args.name)?;
@@ -60,7 +42,7 @@ pub fn run(store: &Path, args: ExportArgs) -> Result<ExitCode> {
     };
     let m = export::export(&st, &args.name, &record, &args.out, &opts)?;
     if args.json.json {
-        super::commands::print_json(&m)?;
+        print_json(&m)?;
     } else {
         println!(
             "exported mix {}: {} lines ({} distinct samples), {} tokens in {} shard(s) to {}",

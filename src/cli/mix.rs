@@ -7,10 +7,12 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use samplemix::algo::mix::{Kernel, ShareBounds, DEFAULT_MAX_REPEAT};
-use samplemix::pool::mixes::{self, MixDiff, MixSpec};
+use samplemix::pool::mixes::{self, MixSpec};
+use samplemix::stages::mix::{self as mix_stage, MixDiff};
 use samplemix::store::{MixRecord, Store};
 use serde_json::json;
 
+use super::output::print_json;
 use super::JsonFlag;
 
 /// Kernels of `mix --kernel`.
@@ -424,14 +426,14 @@ pub fn run(store: &Path, mut args: MixArgs) -> Result<ExitCode> {
             store.display()
         );
     }
-    let record = mixes::draw(&pool, &spec)?;
+    let record = mix_stage::draw(&pool, &spec)?;
     drop(pool);
-    mixes::save(&st, &args.name, &record)?;
-    let diff = previous.as_ref().map(|old| mixes::diff(old, &record));
+    mix_stage::save(&st, &args.name, &record)?;
+    let diff = previous.as_ref().map(|old| mix_stage::diff(old, &record));
     let mut warnings = mixes::share_warnings(&record);
     warnings.extend(mixes::cap_warning(&record));
     if args.json.json {
-        super::commands::print_json(&report_json(&args.name, &record, diff.as_ref()))?;
+        print_json(&report_json(&args.name, &record, diff.as_ref()))?;
     } else {
         print_text(&args.name, &spec, &record, diff.as_ref());
     }

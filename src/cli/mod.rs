@@ -6,6 +6,7 @@ mod commands;
 mod eval;
 mod export;
 mod mix;
+mod output;
 mod progress;
 mod report;
 mod topics;

@@ -8,6 +8,7 @@ use samplemix::pool::mixes;
 use samplemix::stages::report;
 use samplemix::store::Store;
 
+use super::output::{load_mix, print_json};
 use super::JsonFlag;
 
 /// `samplemix report`.
@@ -24,12 +25,12 @@ pub struct ReportArgs {
 
 pub fn run(store: &Path, args: ReportArgs) -> Result<ExitCode> {
     let st = Store::open_reader(store)?;
-    let record = super::export::load_mix(&st, &args.name)?;
+    let record = load_mix(&st, &args.name)?;
     let pool = mixes::load(&st)?;
     let r = report::build(&args.name, &record, &pool)?;
     report::write(&args.out, &r)?;
     if args.json.json {
-        super::commands::print_json(&r)?;
+        print_json(&r)?;
     } else {
         println!(
             "report of mix {} written to {} (report.json, sources.csv, report.html)",

@@ -9,9 +9,8 @@ use std::sync::Mutex;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use samplemix::pool::Pool;
-use samplemix::stages::topics::{
-    self, DuplicateGroup, TopicCount, TopicView, TopicsObserver, TopicsOptions,
-};
+use samplemix::pool::topic_views::{self, DuplicateGroup, TopicView};
+use samplemix::stages::topics::{self, TopicCount, TopicsObserver, TopicsOptions};
 use serde::Serialize;
 
 use super::JsonFlag;
@@ -118,12 +117,12 @@ pub fn run(store: &Path, args: TopicsArgs) -> Result<ExitCode> {
     };
     let report = topics::run(&mut pool, &opts, &progress)?;
     let shown = if args.show {
-        Some(topics::show(pool.store())?)
+        Some(topic_views::show(pool.store())?)
     } else {
         None
     };
     let duplicates = if args.duplicates {
-        let (threshold, groups) = topics::near_duplicate_groups(pool.store())?;
+        let (threshold, groups) = topic_views::near_duplicate_groups(pool.store())?;
         Some(Duplicates { threshold, groups })
     } else {
         None

@@ -1,6 +1,7 @@
-//! The mix stage over the store: reads the compact `samples` rows (never the texts), draws a mix
-//! with [`crate::algo::mix`], saves its manifest in table `mixes`, and compares a re-draw with the
-//! previous draw of the same name.
+//! The read side of mixes: the pool as a draw sees it ([`load`]: the compact `samples` rows,
+//! never the texts, with q(x) and d(x)), the parameters of a stored mix ([`MixSpec`]), and what
+//! `stats`, `mix`, `report` and `eval` show of a stored mix (summaries, shares, warnings). The
+//! mix stage, [`crate::stages::mix`], draws and saves.
 //!
 //! q(x) comes from the stored mean NLLs of the samples scored under the pool's current scorer
 //! (samples scored under another model count as unscored). d(x) is the mid-rank of
@@ -8,16 +9,11 @@
 //! cluster ranks of the last `topics` run (`DiversityScale`), i.e. exactly what `topics`
 //! defines; samples without a topic or novelty have no d(x).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::algo::mix::{self, DrawParams, Kernel, MixSample, ShareBounds};
-use crate::stages::score::fingerprint_id;
-use crate::store::{
-    MixExclusions, MixRecord, MixSourceTotals, PoolCounters, ScorerState, Store, SCORER_KEY,
-};
+use crate::algo::mix::{self, Kernel, MixSample, ShareBounds};
+use crate::store::{MixRecord, PoolCounters, SampleRow, ScorerState, Store, SCORER_KEY};
 
 /// Everything that determines a mix besides the pool: saved with it as JSON.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -125,7 +121,7 @@ pub fn load(store: &Store) -> Result<LoadedPool> {
     let fp = if scorer.is_empty() {
         None
     } else {
-        Some(fingerprint_id(&scorer))
+        Some(SampleRow::fingerprint_id(&scorer))
     };
     let mut sources = Vec::new();
     for (name, info) in store.sources()? {
@@ -180,74 +176,6 @@ pub fn load(store: &Store) -> Result<LoadedPool> {
         counters,
         scorer,
     })
-}
-
-/// Draws `spec` over `pool` into a manifest (not yet saved).
-pub fn draw(pool: &LoadedPool, spec: &MixSpec) -> Result<MixRecord> {
-    let weighted = mix::weights_keeping_grid(
-        &pool.samples,
-        &pool.sources,
-        &spec.kernel,
-        spec.density_grid,
-    )?;
-    let spec = &MixSpec {
-        density_grid: weighted.density.as_ref().map(|g| g.grid),
-        ..spec.clone()
-    };
-    let params = DrawParams {
-        tokens: spec.tokens,
-        seed: spec.seed,
-        max_repeat: spec.max_repeat,
-        bounds: spec.bounds.clone(),
-    };
-    let d = mix::draw(&pool.samples, &pool.sources, &weighted, &params)?;
-    let counts = pool
-        .samples
-        .iter()
-        .zip(&d.counts)
-        .filter(|(_, &c)| c > 0)
-        .map(|(s, &c)| (s.key, c))
-        .collect();
-    let ex = weighted.exclusions;
-    Ok(MixRecord {
-        params: serde_json::to_string(spec).expect("a mix spec serialises"),
-        counters: pool.counters,
-        scorer: pool.scorer.clone(),
-        drawn_at: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-        tokens_requested: spec.tokens,
-        tokens_drawn: d.tokens,
-        exclusions: MixExclusions {
-            no_quality: ex.no_quality,
-            no_diversity: ex.no_diversity,
-            no_topic: ex.no_topic,
-            zero_tokens: ex.zero_tokens,
-            eligible: ex.eligible,
-        },
-        counts,
-        sources: d
-            .per_source
-            .iter()
-            .zip(&pool.sources)
-            .map(|(p, name)| MixSourceTotals {
-                name: name.clone(),
-                natural_tokens: p.natural_tokens,
-                mixed_tokens: p.mixed_tokens,
-                expected_tokens: p.expected_tokens,
-                samples_drawn: p.samples_drawn,
-                distinct_tokens: p.distinct_tokens,
-                pinned: p.pinned.clone(),
-            })
-            .collect(),
-    })
-}
-
-/// Saves `record` as the mix called `name`, replacing any previous one.
-pub fn save(store: &Store, name: &str, record: &MixRecord) -> Result<()> {
-    let mut batch = store.batch();
-    batch.put_mix(name, record);
-    batch.commit()
 }
 
 /// A source's share in the pool and in a mix.
@@ -339,135 +267,4 @@ pub fn cap_warning(record: &MixRecord) -> Option<String> {
             spec.max_repeat
         )
     })
-}
-
-/// One source's tokens in two draws of a mix.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SourceShift {
-    /// The source.
-    pub name: String,
-    /// Tokens in the previous draw.
-    pub tokens_before: u64,
-    /// Tokens in this draw.
-    pub tokens_after: u64,
-    /// Share in the previous draw.
-    pub share_before: f64,
-    /// Share in this draw.
-    pub share_after: f64,
-}
-
-/// What changed between two draws of a mix.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MixDiff {
-    /// Whether the parameters differ.
-    pub params_changed: bool,
-    /// Samples appended to the pool between the draws (difference of `next_seq`).
-    pub new_pool_samples: u64,
-    /// Samples drawn now that were not drawn before.
-    pub samples_added: u64,
-    /// Samples drawn before that are not drawn now.
-    pub samples_removed: u64,
-    /// Samples drawn both times with a different count.
-    pub count_changes: u64,
-    /// Samples drawn both times with the same count.
-    pub unchanged: u64,
-    /// Of the samples the previous draw could see, the fraction whose count changed.
-    pub old_samples_changed_fraction: f64,
-    /// Tokens of the previous draw.
-    pub tokens_before: u64,
-    /// Tokens of this draw.
-    pub tokens_after: u64,
-    /// Per source.
-    pub sources: Vec<SourceShift>,
-}
-
-/// Whether two saved parameter sets differ in what the user chose (the density grid follows
-/// the pool, not the user).
-fn params_differ(old: &str, new: &str) -> bool {
-    let user = |p: &str| {
-        serde_json::from_str::<MixSpec>(p).map(|s| MixSpec {
-            density_grid: None,
-            ..s
-        })
-    };
-    match (user(old), user(new)) {
-        (Ok(a), Ok(b)) => a != b,
-        _ => old != new,
-    }
-}
-
-/// Compares a new draw with the previous draw of the same name.
-pub fn diff(old: &MixRecord, new: &MixRecord) -> MixDiff {
-    let (mut added, mut removed, mut changed, mut same) = (0u64, 0u64, 0u64, 0u64);
-    let mut old_changed = 0u64;
-    let old_seen = old.counters.next_seq;
-    let (mut i, mut j) = (0, 0);
-    let (a, b) = (&old.counts, &new.counts);
-    while i < a.len() || j < b.len() {
-        let ka = a.get(i).map_or(u64::MAX, |x| x.0);
-        let kb = b.get(j).map_or(u64::MAX, |x| x.0);
-        if ka == kb {
-            if a[i].1 == b[j].1 {
-                same += 1;
-            } else {
-                changed += 1;
-                old_changed += 1;
-            }
-            i += 1;
-            j += 1;
-        } else if ka < kb {
-            removed += 1;
-            old_changed += 1;
-            i += 1;
-        } else {
-            added += 1;
-            if kb < old_seen {
-                old_changed += 1;
-            }
-            j += 1;
-        }
-    }
-    let total = |r: &MixRecord| r.sources.iter().map(|s| s.mixed_tokens).sum::<u64>();
-    let (tb, ta) = (total(old), total(new));
-    let mut sources: Vec<SourceShift> = new
-        .sources
-        .iter()
-        .map(|s| {
-            let before = old
-                .sources
-                .iter()
-                .find(|o| o.name == s.name)
-                .map_or(0, |o| o.mixed_tokens);
-            SourceShift {
-                name: s.name.clone(),
-                tokens_before: before,
-                tokens_after: s.mixed_tokens,
-                share_before: before as f64 / tb.max(1) as f64,
-                share_after: s.mixed_tokens as f64 / ta.max(1) as f64,
-            }
-        })
-        .collect();
-    for o in &old.sources {
-        if !new.sources.iter().any(|s| s.name == o.name) {
-            sources.push(SourceShift {
-                name: o.name.clone(),
-                tokens_before: o.mixed_tokens,
-                tokens_after: 0,
-                share_before: o.mixed_tokens as f64 / tb.max(1) as f64,
-                share_after: 0.0,
-            });
-        }
-    }
-    MixDiff {
-        params_changed: params_differ(&old.params, &new.params),
-        new_pool_samples: new.counters.next_seq.saturating_sub(old.counters.next_seq),
-        samples_added: added,
-        samples_removed: removed,
-        count_changes: changed,
-        unchanged: same,
-        old_samples_changed_fraction: old_changed as f64 / old.counters.docs.max(1) as f64,
-        tokens_before: tb,
-        tokens_after: ta,
-        sources,
-    }
 }

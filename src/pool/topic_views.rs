@@ -1,4 +1,5 @@
-//! The read side of the diversity stage: the topic state for `stats`, the topic list of
+//! The read side of the diversity stage: the stored topic state and model, the topic state for
+//! `stats`, the topic list of
 //! `topics --show`, near-duplicate groups, one sample's diversity for `get`, and the consistency
 //! checks `Pool::verify` runs.
 
@@ -7,13 +8,40 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::scale::{DiversityScale, SampleDiversity};
-use crate::stages::topics::{advice_text, model, state};
 use crate::algo::diversity::{
-    bucket_keys, grouping_threshold, Signature, DEFAULT_NEAR_DUPLICATE_THRESHOLD,
+    bucket_keys, grouping_threshold, RefitReason, Signature, DEFAULT_NEAR_DUPLICATE_THRESHOLD,
 };
 use crate::error::Result;
 use crate::pool::Pool;
-use crate::store::{SampleRow, Store, Table, TOPIC_MODEL_KEY, TOPIC_REFIT_KEY};
+use crate::store::{
+    SampleRow, Store, Table, TopicModel, TopicState, TOPICS_KEY, TOPIC_MODEL_KEY, TOPIC_REFIT_KEY,
+};
+
+/// The topic state of the pool, if `topics` ever ran.
+pub fn state(store: &Store) -> Result<Option<TopicState>> {
+    store.meta::<TopicState>(TOPICS_KEY)
+}
+
+/// The current topic model, if one was fitted.
+pub fn model(store: &Store) -> Result<Option<TopicModel>> {
+    store.meta::<TopicModel>(TOPIC_MODEL_KEY)
+}
+
+/// The drift rule's advice, in words.
+pub fn advice_text(r: &RefitReason) -> String {
+    match r {
+        RefitReason::Growth { fitted, joined } => format!(
+            "grown: {joined} samples joined since the fit on {fitted} (a refit is due at half)"
+        ),
+        RefitReason::Distance {
+            fitted_mean,
+            joined_mean,
+        } => format!(
+            "drifted: joined samples lie {joined_mean:.3} from their centroids on average, \
+             fitted ones {fitted_mean:.3} (a refit is due above 1.25 times)"
+        ),
+    }
+}
 
 /// The topic state of the pool, for `stats` and the report of `topics`.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]

@@ -13,6 +13,7 @@
 pub mod append;
 pub mod eval;
 pub mod export;
+pub mod mix;
 pub mod report;
 pub mod score;
 pub mod topics;

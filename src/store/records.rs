@@ -54,6 +54,12 @@ pub struct SampleRow {
 }
 
 impl SampleRow {
+    /// The 64-bit id of a scorer fingerprint kept in `quality_fp`: its xxh3-64, never 0 (which
+    /// means unscored).
+    pub fn fingerprint_id(fingerprint: &str) -> u64 {
+        xxhash_rust::xxh3::xxh3_64(fingerprint.as_bytes()).max(1)
+    }
+
     /// The row of a newly appended sample.
     pub fn new(tokens: u32, source_id: u32) -> SampleRow {
         SampleRow {

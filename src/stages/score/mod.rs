@@ -35,7 +35,7 @@ pub use llama::{
     DEFAULT_MODEL_FILE, SCORER_VERSION,
 };
 pub use pass::{
-    fingerprint_id, nll_quantiles, pending, score_pool, Pending, ScoreObserver, ScoreOptions,
+    nll_quantiles, pending, score_pool, Pending, ScoreObserver, ScoreOptions,
     ScoreReport,
 };
 pub use types::{QualityScore, QualityScorer, SampleScore};

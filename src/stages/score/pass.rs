@@ -8,20 +8,16 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use serde::Serialize;
-use xxhash_rust::xxh3::xxh3_64;
 
 use super::{QualityScorer, SampleScore};
 use crate::error::{Error, Result};
 use crate::pool::Pool;
-use crate::store::{NllQuantiles, ScoreRecord, ScorerState, NLL_QUANTILES_KEY, SCORER_KEY};
+use crate::store::{
+    NllQuantiles, SampleRow, ScoreRecord, ScorerState, NLL_QUANTILES_KEY, SCORER_KEY,
+};
 
 /// Most values kept in [`NllQuantiles`]: quality is resolved to 1/4096 of the pool.
 const MAX_QUANTILES: usize = 4097;
-
-/// The 64-bit id of a fingerprint kept in each sample row (never 0, which means unscored).
-pub fn fingerprint_id(fingerprint: &str) -> u64 {
-    xxh3_64(fingerprint.as_bytes()).max(1)
-}
 
 /// The samples a scorer still has to score.
 #[derive(Clone, Debug, Default)]
@@ -38,7 +34,7 @@ pub struct Pending {
 
 /// Finds the samples with no score under `fingerprint` (reads only the compact sample rows).
 pub fn pending(pool: &Pool, fingerprint: &str) -> Result<Pending> {
-    let id = fingerprint_id(fingerprint);
+    let id = SampleRow::fingerprint_id(fingerprint);
     let mut p = Pending::default();
     for item in pool.store().sample_rows() {
         let (seq, row) = item?;
@@ -122,7 +118,7 @@ pub fn score_pool(
 ) -> Result<ScoreReport> {
     let started = Instant::now();
     let fingerprint = scorer.fingerprint().to_string();
-    let fp_id = fingerprint_id(&fingerprint);
+    let fp_id = SampleRow::fingerprint_id(&fingerprint);
     let mut state = ScorerState {
         fingerprint: fingerprint.clone(),
         description: description.to_string(),
@@ -232,7 +228,7 @@ pub fn score_pool(
 /// The sorted mean NLLs of every sample scored under `fingerprint`, thinned to at most
 /// [`MAX_QUANTILES`] evenly spaced order statistics.
 pub fn nll_quantiles(pool: &Pool, fingerprint: &str) -> Result<NllQuantiles> {
-    let id = fingerprint_id(fingerprint);
+    let id = SampleRow::fingerprint_id(fingerprint);
     let mut all: Vec<f64> = Vec::new();
     for item in pool.store().sample_rows() {
         let (_, row) = item?;

@@ -41,12 +41,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-pub use crate::pool::scale::{DiversityScale, SampleDiversity, MAX_SCALE_VALUES};
 pub use summary::REPRESENTATIVES;
-pub use crate::pool::topic_views::{
-    near_duplicate_groups, sample_diversity, show, summary, verify, DuplicateGroup,
-    DuplicateMember, TopicView, TopicsSummary,
-};
 
 use crate::algo::diversity::{
     bucket_keys, default_k, fit, DiversityError, HashedEmbedder, KMeansParams, LshParams,
@@ -54,6 +49,7 @@ use crate::algo::diversity::{
     DEFAULT_SHINGLE_WORDS,
 };
 use crate::error::{Error, Result};
+use crate::pool::topic_views::{self, advice_text, model, state};
 use crate::pool::Pool;
 use crate::store::{
     round_to_f16, AssignmentRecord, DocRecord, EmbeddingRecord, MinHashRecord, OverlapRecord,
@@ -183,16 +179,6 @@ impl TopicSettings {
     }
 }
 
-/// The topic state of the pool, if `topics` ever ran.
-pub fn state(store: &Store) -> Result<Option<TopicState>> {
-    store.meta::<TopicState>(TOPICS_KEY)
-}
-
-/// The current topic model, if one was fitted.
-pub fn model(store: &Store) -> Result<Option<TopicModel>> {
-    store.meta::<TopicModel>(TOPIC_MODEL_KEY)
-}
-
 /// Runs the diversity stage over the samples that need it (see the module doc).
 pub fn run(
     pool: &mut Pool,
@@ -305,25 +291,9 @@ pub fn run(
     stage.observer.finished();
     stage.commit_index()?;
     let mut report = stage.report;
-    report.state = crate::pool::topic_views::summary(&pool.store)?.unwrap_or_default();
+    report.state = topic_views::summary(&pool.store)?.unwrap_or_default();
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
-}
-
-/// The drift rule's advice, in words.
-pub fn advice_text(r: &RefitReason) -> String {
-    match r {
-        RefitReason::Growth { fitted, joined } => format!(
-            "grown: {joined} samples joined since the fit on {fitted} (a refit is due at half)"
-        ),
-        RefitReason::Distance {
-            fitted_mean,
-            joined_mean,
-        } => format!(
-            "drifted: joined samples lie {joined_mean:.3} from their centroids on average, \
-             fitted ones {fitted_mean:.3} (a refit is due above 1.25 times)"
-        ),
-    }
 }
 
 fn corrupt(store: &Store, reason: &str) -> Error {

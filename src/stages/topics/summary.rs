@@ -31,7 +31,7 @@ const TOP_TERMS: usize = 12;
 /// Writes every topic's record and the diversity scale (one batch).
 pub(super) fn summarise(pool: &mut Pool, state: &TopicState) -> Result<()> {
     let store = &pool.store;
-    let Some(model) = super::model(store)? else {
+    let Some(model) = crate::pool::topic_views::model(store)? else {
         return Ok(());
     };
     let k = model.model.k();
