@@ -9,6 +9,7 @@ pub mod format;
 mod lock;
 mod mix_records;
 mod records;
+pub mod topic_layouts;
 mod topic_records;
 
 use std::path::{Path, PathBuf};

@@ -168,9 +168,12 @@ pub struct TopicSettings {
     pub shingle_words: u32,
     /// Seed of the MinHash permutations.
     pub minhash_seed: u64,
-    /// LSH banding.
+    /// LSH banding (stored as [`super::topic_layouts::StoredLshParams`]).
+    #[serde(with = "super::topic_layouts::lsh")]
     pub lsh: LshParams,
-    /// The hashed n-gram embedder (dimension, feature bits, bigrams, punctuation, seed).
+    /// The hashed n-gram embedder (dimension, feature bits, bigrams, punctuation, seed; stored
+    /// as [`super::topic_layouts::StoredEmbedder`]).
+    #[serde(with = "super::topic_layouts::embedder")]
     pub embedder: HashedEmbedder,
     /// Seed of k-means.
     pub kmeans_seed: u64,
@@ -212,7 +215,9 @@ pub struct TopicModel {
     pub fitted_upto: u64,
     /// Seed of the fit.
     pub seed: u64,
-    /// Centroids and running statistics (fitted and joined counts, per-topic sums).
+    /// Centroids and running statistics (fitted and joined counts, per-topic sums; stored as
+    /// [`super::topic_layouts::StoredKMeansModel`]).
+    #[serde(with = "super::topic_layouts::kmeans")]
     pub model: KMeansModel,
 }
 

@@ -136,6 +136,26 @@ impl HashedEmbedder {
         self.dim
     }
 
+    /// Bits of the feature hash (`1..=32`).
+    pub fn feature_bits(&self) -> u32 {
+        self.feature_bits
+    }
+
+    /// Whether token bigrams are features too.
+    pub fn bigrams(&self) -> bool {
+        self.bigrams
+    }
+
+    /// Whether punctuation tokens are features.
+    pub fn punctuation(&self) -> bool {
+        self.punctuation
+    }
+
+    /// Seed of the feature hash and the projection.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
     fn index(&self, hash: u64) -> u32 {
         (hash >> (64 - self.feature_bits)) as u32
     }

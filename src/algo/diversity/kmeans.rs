@@ -187,6 +187,21 @@ impl ClusterStats {
         }
     }
 
+    /// Statistics from their exact parts: member count, and the sums of member distances and
+    /// rows in fixed point (units of 2^-32), as [`ClusterStats::fixed_sums`] gives them.
+    pub fn from_fixed(count: u64, distance_sum: i128, row_sum: Vec<i128>) -> Self {
+        ClusterStats {
+            count,
+            distance_sum,
+            row_sum,
+        }
+    }
+
+    /// The exact sums of member distances and rows, in fixed point (units of 2^-32).
+    pub fn fixed_sums(&self) -> (i128, &[i128]) {
+        (self.distance_sum, &self.row_sum)
+    }
+
     /// Number of members.
     pub fn count(&self) -> u64 {
         self.count
@@ -639,6 +654,49 @@ pub fn fit(data: &[f32], dim: usize, params: &KMeansParams) -> Result<Fit> {
 }
 
 impl KMeansModel {
+    /// A model from its exact parts (as a store keeps them): `centroids` row-major `k x dim` for
+    /// the `k` topics of `stats`, each with `dim` row sums; the fitted and joined row counts and
+    /// their distance sums in fixed point (units of 2^-32), as
+    /// [`KMeansModel::fixed_distance_sums`] gives them. Errors when the lengths disagree.
+    pub fn from_parts(
+        dim: usize,
+        centroids: Vec<f32>,
+        stats: Vec<ClusterStats>,
+        (fitted, fitted_distance_sum): (u64, i128),
+        (joined, joined_distance_sum): (u64, i128),
+    ) -> Result<Self> {
+        let k = stats.len();
+        if centroids.len() != k.saturating_mul(dim) {
+            return Err(DiversityError::LengthMismatch {
+                what: "centroid values against topics times dimension",
+                left: centroids.len(),
+                right: k.saturating_mul(dim),
+            });
+        }
+        if let Some(s) = stats.iter().find(|s| s.row_sum.len() != dim) {
+            return Err(DiversityError::LengthMismatch {
+                what: "a topic's row sums against the dimension",
+                left: s.row_sum.len(),
+                right: dim,
+            });
+        }
+        Ok(KMeansModel {
+            dim,
+            centroids,
+            stats,
+            fitted,
+            fitted_distance_sum,
+            joined,
+            joined_distance_sum,
+        })
+    }
+
+    /// The exact distance sums of the fitted rows and of the joined rows, in fixed point
+    /// (units of 2^-32).
+    pub fn fixed_distance_sums(&self) -> (i128, i128) {
+        (self.fitted_distance_sum, self.joined_distance_sum)
+    }
+
     /// Number of topics.
     pub fn k(&self) -> usize {
         self.stats.len()
