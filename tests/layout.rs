@@ -5,8 +5,9 @@
 //!
 //! - nothing under `algo/` uses the store, the index, the pool, the input readers or a stage;
 //! - the store uses neither the index, the pool, the input readers nor a stage, and knows nothing
-//!   of tantivy; the index uses neither the pool, the input readers nor a stage; the input
-//!   readers use neither the store, the index, the pool nor a stage; the pool uses no stage;
+//!   of tantivy; the index uses neither the algorithms, the pool, the input readers nor a stage;
+//!   the input readers use nothing of the crate but its error; the pool uses neither the input
+//!   readers nor a stage;
 //! - no stage uses another stage;
 //! - only `cli/` knows clap, anyhow and the terminal (indicatif, `IsTerminal`);
 //! - only the scorer (`stages/score/llama.rs`) links llama.cpp (`llama_cpp_2`);
@@ -30,9 +31,9 @@ fn forbidden_layers(layer: &str) -> &'static [&'static str] {
     match layer {
         ALGO => &[STORE, INDEX, POOL, STAGES, INGEST, CLI],
         STORE => &[INDEX, POOL, STAGES, INGEST, CLI],
-        INDEX => &[POOL, STAGES, INGEST, CLI],
-        INGEST => &[STORE, INDEX, POOL, STAGES, CLI],
-        POOL => &[STAGES, CLI],
+        INDEX => &[ALGO, POOL, STAGES, INGEST, CLI],
+        INGEST => &[ALGO, STORE, INDEX, POOL, STAGES, CLI],
+        POOL => &[STAGES, INGEST, CLI],
         STAGES => &[CLI],
         _ => &[],
     }
