@@ -31,8 +31,8 @@ use samplemix::algo::diversity::{
     default_k, fit, matching_accuracy, Algorithm, KMeansParams, LshIndex, MinHasher, Signature,
 };
 use samplemix::ingest::Input;
-use samplemix::stages::append;
 use samplemix::pool::Pool;
+use samplemix::stages::append;
 use samplemix::stages::topics::{self, TopicsOptions, TopicsReport};
 
 fn mixture(n: usize, d: usize, centers: usize, seed: u64) -> (Vec<f32>, Vec<f32>) {

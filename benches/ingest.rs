@@ -19,8 +19,8 @@ use std::time::Instant;
 use rayon::prelude::*;
 use samplemix::index::{self, IndexEntry, IndexScores, PoolIndex, QuerySpec};
 use samplemix::ingest::Input;
-use samplemix::stages::append::{self, AppendOptions};
 use samplemix::pool::Pool;
+use samplemix::stages::append::{self, AppendOptions};
 use samplemix::store::Store;
 use tantivy::{doc, Index};
 

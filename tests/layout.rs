@@ -387,7 +387,12 @@ fn the_checker_finds_each_kind_of_breach() {
 
     let nested = module("stages/topics/summary.rs");
     assert_eq!(
-        violations("x", &nested, "use super::super::score::pass;\nuse super::model;\n").len(),
+        violations(
+            "x",
+            &nested,
+            "use super::super::score::pass;\nuse super::model;\n"
+        )
+        .len(),
         1
     );
 

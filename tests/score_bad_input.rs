@@ -7,7 +7,9 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
-use samplemix::stages::score::{LlamaScorer, LlamaSettings, QualityScorer, SampleScore, ScoreError};
+use samplemix::stages::score::{
+    LlamaScorer, LlamaSettings, QualityScorer, SampleScore, ScoreError,
+};
 use score_common::{load, model_path, shared, test_settings, ARABIC, CHINESE, EMOJI_CHAT, VARIED};
 
 fn load_err(path: &Path) -> ScoreError {

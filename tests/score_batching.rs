@@ -108,5 +108,8 @@ fn fingerprint_follows_max_tokens_but_not_threads() {
         ..test_settings()
     });
     assert_ne!(longer.fingerprint(), base);
-    assert_eq!(shared().name(), samplemix::stages::score::DEFAULT_MODEL_FILE);
+    assert_eq!(
+        shared().name(),
+        samplemix::stages::score::DEFAULT_MODEL_FILE
+    );
 }

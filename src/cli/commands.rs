@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use samplemix::index::{QuerySpec, SortBy};
 use samplemix::ingest::{FieldNames, Input};
-use samplemix::stages::append::{self, AppendOptions};
 use samplemix::pool::Pool;
+use samplemix::stages::append::{self, AppendOptions};
 
 use super::output::print_json;
 use super::progress::{AppendProgress, ScoreProgress};

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use samplemix::pool::Pool;
 use samplemix::pool::topic_views::{self, DuplicateGroup, TopicView};
+use samplemix::pool::Pool;
 use samplemix::stages::topics::{self, TopicCount, TopicsObserver, TopicsOptions};
 use serde::Serialize;
 

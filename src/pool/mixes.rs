@@ -11,8 +11,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
 use crate::algo::mix::{self, Kernel, MixSample, ShareBounds};
+use crate::error::{Error, Result};
 use crate::store::{MixRecord, PoolCounters, SampleRow, ScorerState, Store, SCORER_KEY};
 
 /// Everything that determines a mix besides the pool: saved with it as JSON.

@@ -15,9 +15,9 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::error::{Error, Result};
 use crate::ingest::input::{self, Input, LineItem};
 use crate::ingest::record::{self, estimate_tokens, FieldNames, Parsed};
-use crate::error::{Error, Result};
 use crate::pool::Pool;
 use crate::store::{DocRecord, SampleRow, SourceInfo};
 

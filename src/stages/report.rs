@@ -11,8 +11,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
 use crate::algo::mix::{ln_gamma, Kernel};
+use crate::error::{Error, Result};
 use crate::pool::mixes::{self, LoadedPool, MixSpec, SourceShare};
 use crate::store::{MixExclusions, MixRecord};
 

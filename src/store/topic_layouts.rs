@@ -235,7 +235,9 @@ mod tests {
     }
 
     fn fitted_model() -> KMeansModel {
-        let data: Vec<f32> = (0..60).map(|i| ((i * 37) % 11) as f32 * 0.25 - 1.0).collect();
+        let data: Vec<f32> = (0..60)
+            .map(|i| ((i * 37) % 11) as f32 * 0.25 - 1.0)
+            .collect();
         let mut model = fit(&data, 3, &KMeansParams::new(4).with_seed(7))
             .unwrap()
             .model;

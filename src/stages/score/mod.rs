@@ -35,7 +35,6 @@ pub use llama::{
     DEFAULT_MODEL_FILE, SCORER_VERSION,
 };
 pub use pass::{
-    nll_quantiles, pending, score_pool, Pending, ScoreObserver, ScoreOptions,
-    ScoreReport,
+    nll_quantiles, pending, score_pool, Pending, ScoreObserver, ScoreOptions, ScoreReport,
 };
 pub use types::{QualityScore, QualityScorer, SampleScore};

@@ -45,11 +45,10 @@ pub use summary::REPRESENTATIVES;
 
 use crate::algo::diversity::{
     bucket_keys, default_k, fit, DiversityError, HashedEmbedder, KMeansParams, LshParams,
-    MinHasher, Overlap, RefitReason, Signature, DEFAULT_MINHASH_SEED, DEFAULT_NUM_PERM,
-    DEFAULT_SHINGLE_WORDS,
+    MinHasher, Overlap, Signature, DEFAULT_MINHASH_SEED, DEFAULT_NUM_PERM, DEFAULT_SHINGLE_WORDS,
 };
 use crate::error::{Error, Result};
-use crate::pool::topic_views::{self, advice_text, model, state};
+use crate::pool::topic_views::{self, advice_text, model, state, TopicsSummary};
 use crate::pool::Pool;
 use crate::store::{
     round_to_f16, AssignmentRecord, DocRecord, EmbeddingRecord, MinHashRecord, OverlapRecord,

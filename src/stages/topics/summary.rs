@@ -15,9 +15,9 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::pool::scale::{cluster_ranks, product, quantiles};
 use crate::algo::diversity::{for_each_word, topic_stats};
 use crate::error::Result;
+use crate::pool::scale::{cluster_ranks, product, quantiles};
 use crate::pool::Pool;
 use crate::store::{
     DiversityQuantiles, TopicRecord, TopicSourceShare, TopicState, TopicTerm, DIVERSITY_SCALE_KEY,
