@@ -5,11 +5,11 @@
 //! index up to the store: samples from the index watermark on are indexed, samples marked for
 //! re-indexing are replaced, and an index that is ahead of the store or unreadable is rebuilt.
 
+pub mod mirror;
 pub mod mixes;
 pub mod scale;
 pub mod topic_views;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
@@ -17,9 +17,10 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::index::{IndexEntry, IndexScores, PoolIndex, QuerySpec};
 use crate::store::{
-    DocRecord, NllQuantiles, PoolCounters, SampleRow, ScorerState, SourceInfo, Store,
-    FORMAT_VERSION, NLL_QUANTILES_KEY, SCORER_KEY,
+    DocRecord, NllQuantiles, PoolCounters, SampleRow, ScorerState, Store, FORMAT_VERSION,
+    NLL_QUANTILES_KEY, SCORER_KEY,
 };
+use mirror::Mirror;
 
 /// What opening the pool had to repair.
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
@@ -36,8 +37,8 @@ pub struct OpenReport {
 pub struct Pool {
     pub(crate) store: Store,
     pub(crate) index: Option<PoolIndex>,
-    pub(crate) counters: PoolCounters,
-    pub(crate) sources: BTreeMap<String, SourceInfo>,
+    /// The counters and sources, changed only through [`Mirror::commit`].
+    pub(crate) mirror: Mirror,
     open_report: OpenReport,
 }
 
@@ -65,8 +66,7 @@ impl Pool {
         Ok(Pool {
             store,
             index,
-            counters,
-            sources,
+            mirror: Mirror::new(counters, sources),
             open_report: OpenReport {
                 index_rebuilt: rebuilt,
                 ..OpenReport::default()
@@ -75,7 +75,7 @@ impl Pool {
     }
 
     fn catch_up_index(&mut self) -> Result<()> {
-        let next_seq = self.counters.next_seq;
+        let next_seq = self.mirror.counters().next_seq;
         let Pool { store, index, .. } = self;
         let index = index.as_mut().expect("a writer has an index");
         let mut from = index.watermark();
@@ -135,7 +135,7 @@ impl Pool {
 
     /// Pool-wide counters.
     pub fn counters(&self) -> PoolCounters {
-        self.counters
+        self.mirror.counters()
     }
 
     /// Replaces a sample's index document after its row changed (the caller has marked it for
@@ -154,7 +154,7 @@ impl Pool {
 
     /// Commits the index, then clears the re-index marks of the samples it now covers.
     pub(crate) fn commit_reindexed(&mut self, seqs: &[u64]) -> Result<()> {
-        let next = self.counters.next_seq;
+        let next = self.mirror.counters().next_seq;
         if let Some(index) = self.index.as_mut() {
             index.commit(next)?;
         }
@@ -169,7 +169,7 @@ impl Pool {
     pub fn close(mut self) -> Result<()> {
         if let Some(mut index) = self.index.take() {
             if self.store.access() == crate::store::Access::Write {
-                index.commit(self.counters.next_seq)?;
+                index.commit(self.mirror.counters().next_seq)?;
             }
             index.close()?;
         }
@@ -180,7 +180,7 @@ impl Pool {
     /// one document per stored sample. Returns the problems found (none for a sound pool).
     pub fn verify(&self) -> Result<Vec<String>> {
         let mut problems = Vec::new();
-        let c = self.counters;
+        let c = self.mirror.counters();
         let mut seqs = Vec::new();
         let mut docs = Vec::new();
         for item in self.store.docs_from(0) {
@@ -221,7 +221,7 @@ impl Pool {
                 }
             }
         }
-        let by_source: u64 = self.sources.values().map(|s| s.docs).sum();
+        let by_source: u64 = self.mirror.sources().values().map(|s| s.docs).sum();
         if by_source != c.docs {
             problems.push(format!(
                 "sources total {by_source} samples, counters say {}",
@@ -253,13 +253,14 @@ impl Pool {
 
     /// Summary of the pool.
     pub fn stats(&self) -> Result<PoolStats> {
-        let c = self.counters;
+        let c = self.mirror.counters();
         let scorer = self.store.meta::<ScorerState>(SCORER_KEY)?;
         let exact = self.store.sample_rows().try_fold(0u64, |n, r| {
             r.map(|(_, row)| n + u64::from(row.tokens_exact))
         })?;
         let mut sources: Vec<SourceStats> = self
-            .sources
+            .mirror
+            .sources()
             .iter()
             .map(|(name, s)| SourceStats {
                 name: name.clone(),

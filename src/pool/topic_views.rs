@@ -362,7 +362,7 @@ pub fn sample_diversity(
 pub fn verify(pool: &Pool) -> Result<Vec<String>> {
     let store = &pool.store;
     let mut problems = Vec::new();
-    let next_seq = pool.counters.next_seq;
+    let next_seq = pool.counters().next_seq;
     let Some(st) = state(store)? else {
         for t in [
             Table::Minhash,

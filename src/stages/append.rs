@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::ingest::input::{self, Input, LineItem};
 use crate::ingest::record::{self, estimate_tokens, FieldNames, Parsed};
 use crate::pool::Pool;
-use crate::store::{DocRecord, SampleRow, SourceInfo};
+use crate::store::{DocRecord, SampleRow};
 
 /// Settings of an append.
 #[derive(Clone, Debug)]
@@ -148,7 +148,7 @@ pub fn append(
     observer: &dyn AppendObserver,
 ) -> Result<AppendReport> {
     let started = Instant::now();
-    let before = pool.counters;
+    let before = pool.counters();
     let mut report = AppendReport::default();
     let mut since_commit = 0u64;
     for input in inputs {
@@ -194,18 +194,18 @@ pub fn append(
         observer.input_finished(&fr);
         report.files.push(fr);
     }
-    pool.counters.appends += 1;
-    let mut batch = pool.store.batch();
-    batch.put_counters(&pool.counters);
-    batch.commit()?;
-    let next_seq = pool.counters.next_seq;
+    let mut tally = pool.mirror.tally();
+    tally.counters().appends += 1;
+    pool.mirror.commit(pool.store.batch(), tally)?;
+    let after = pool.counters();
+    let next_seq = after.next_seq;
     if let Some(index) = pool.index.as_mut() {
         index.commit(next_seq)?;
     }
-    report.tokens_added = pool.counters.tokens - before.tokens;
-    report.bytes_added = pool.counters.bytes - before.bytes;
+    report.tokens_added = after.tokens - before.tokens;
+    report.bytes_added = after.bytes - before.bytes;
     report.seconds = started.elapsed().as_secs_f64();
-    report.pool_samples = pool.counters.docs;
+    report.pool_samples = after.docs;
     Ok(report)
 }
 
@@ -358,7 +358,7 @@ impl FileRun<'_> {
                 let added = self.apply(pool, chunk)?;
                 *since_commit += added;
                 if *since_commit >= self.opts.index_commit_every {
-                    let next = pool.counters.next_seq;
+                    let next = pool.counters().next_seq;
                     if let Some(index) = pool.index.as_mut() {
                         index.commit(next)?;
                     }
@@ -372,10 +372,9 @@ impl FileRun<'_> {
             if let Some((line, reason)) = read_error {
                 self.reject(line, reason.clone());
                 // The rejection is counted with the pool's next write.
-                pool.counters.rejected += 1;
-                let mut batch = pool.store.batch();
-                batch.put_counters(&pool.counters);
-                batch.commit()?;
+                let mut tally = pool.mirror.tally();
+                tally.counters().rejected += 1;
+                pool.mirror.commit(pool.store.batch(), tally)?;
                 self.report.error = Some(format!("{}:{}: {}", self.name, line, reason));
                 return Ok(());
             }
@@ -400,7 +399,7 @@ impl FileRun<'_> {
         let mut seen_hashes: HashSet<u128> = HashSet::with_capacity(ok.len());
         let mut seen_ids: HashSet<&str> = HashSet::with_capacity(ok.len());
         let mut new_docs: Vec<(u64, DocRecord, SampleRow)> = Vec::new();
-        let mut touched_sources: HashSet<String> = HashSet::new();
+        let mut tally = pool.mirror.tally();
         let mut duplicates = 0u64;
         let mut rejected_before = self.report.rejected;
         let mut k = 0usize;
@@ -439,20 +438,12 @@ impl FileRun<'_> {
                 .clone()
                 .unwrap_or_else(|| self.default_source.to_string());
             let tokens = estimate_tokens(&p.text);
-            let n_sources = pool.sources.len() as u32;
-            let info = pool
-                .sources
-                .entry(source.clone())
-                .or_insert_with(|| SourceInfo {
-                    id: n_sources,
-                    ..SourceInfo::default()
-                });
+            let info = tally.source(&pool.mirror, &source);
             info.docs += 1;
             info.tokens += u64::from(tokens);
             info.bytes += p.text.len() as u64;
             let row = SampleRow::new(tokens, info.id);
-            touched_sources.insert(source.clone());
-            let c = &mut pool.counters;
+            let c = tally.counters();
             let seq = c.next_seq;
             c.next_seq += 1;
             c.docs += 1;
@@ -474,19 +465,15 @@ impl FileRun<'_> {
             ));
         }
         rejected_before = self.report.rejected - rejected_before;
-        pool.counters.duplicates += duplicates;
-        pool.counters.rejected += rejected_before;
+        tally.counters().duplicates += duplicates;
+        tally.counters().rejected += rejected_before;
         self.report.duplicates += duplicates;
 
         let mut batch = pool.store.batch();
         for (seq, doc, row) in &new_docs {
             batch.put_doc(*seq, doc, row);
         }
-        for name in &touched_sources {
-            batch.put_source(name, &pool.sources[name]);
-        }
-        batch.put_counters(&pool.counters);
-        batch.commit()?;
+        pool.mirror.commit(batch, tally)?;
 
         if let Some(index) = pool.index.as_mut() {
             for (seq, doc, row) in &new_docs {

@@ -4,7 +4,6 @@
 //! batch. A crash loses at most the batch in flight; the next run continues where it stopped.
 //! At the end it stores the pool's sorted mean NLLs, from which quality q is read.
 
-use std::collections::HashSet;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -142,7 +141,7 @@ pub fn score_pool(
             .collect();
         let results = scorer.score_batch(&texts).map_err(Error::Score)?;
         let mut batch = pool.store.batch();
-        let mut touched: HashSet<String> = HashSet::new();
+        let mut tally = pool.mirror.tally();
         let mut rows = Vec::with_capacity(chunk.len());
         for ((&seq, doc), result) in chunk.iter().zip(&docs).zip(&results) {
             let Some(doc) = doc else { continue };
@@ -157,13 +156,12 @@ pub fn score_pool(
             };
             // Exact token counts replace the estimates in every total.
             let delta = i64::from(n_tokens) - i64::from(row.tokens);
-            let source = pool
-                .sources
-                .get_mut(&doc.source)
+            let source = tally
+                .known_source(&pool.mirror, &doc.source)
                 .expect("every sample's source is known");
             source.tokens = source.tokens.saturating_add_signed(delta);
-            pool.counters.tokens = pool.counters.tokens.saturating_add_signed(delta);
-            touched.insert(doc.source.clone());
+            let counters = tally.counters();
+            counters.tokens = counters.tokens.saturating_add_signed(delta);
             row.tokens = n_tokens;
             row.tokens_exact = true;
             row.quality_fp = fp_id;
@@ -189,12 +187,8 @@ pub fn score_pool(
             batch.mark_reindex(seq);
             rows.push((seq, row));
         }
-        for name in &touched {
-            batch.put_source(name, &pool.sources[name]);
-        }
-        batch.put_counters(&pool.counters);
         batch.put_meta(SCORER_KEY, &state);
-        batch.commit()?;
+        pool.mirror.commit(batch, tally)?;
         for ((seq, row), doc) in rows.iter().zip(docs.iter().flatten()) {
             pool.replace_in_index(*seq, doc, row)?;
             since_commit.push(*seq);

@@ -185,7 +185,7 @@ pub fn run(
     observer: &dyn TopicsObserver,
 ) -> Result<TopicsReport> {
     let started = Instant::now();
-    let samples = pool.counters.docs;
+    let samples = pool.counters().docs;
     if samples == 0 {
         return Err(Error::Invalid(
             "the pool has no samples: append some before computing topics".into(),
@@ -384,7 +384,7 @@ impl Stage<'_, '_> {
     /// `overlap_next` watermark on; joins when `join` and a model exists.
     fn process_new(&mut self, join: bool) -> Result<()> {
         let from = self.state.overlap_next;
-        let to = self.pool.counters.next_seq;
+        let to = self.pool.counters().next_seq;
         if from >= to {
             return Ok(());
         }
