@@ -30,6 +30,7 @@
 //! documents are replaced after it and the marks cleared after the index commit, so a kill at any
 //! point leaves a store that opens, and the next run (or a writer's open) completes the rest.
 //!
+//! [`DiversityScale`]: crate::pool::scale::DiversityScale
 //! [`KMeansModel::join`]: crate::algo::diversity::KMeansModel::join
 //! [`KMeansModel::refit_advice`]: crate::algo::diversity::KMeansModel::refit_advice
 
