@@ -65,6 +65,22 @@ impl Env {
         Env { dir, store }
     }
 
+    /// An environment whose store is `store` (an existing one, used as it is), with a fresh
+    /// temporary folder beside it for outputs.
+    pub fn at(store: &Path) -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+            store: store.to_path_buf(),
+        }
+    }
+
+    /// An environment whose store is a copy of `store`.
+    pub fn copy_of(store: &Path) -> Env {
+        let env = Env::new();
+        copy_dir(store, &env.store);
+        env
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
