@@ -3,17 +3,9 @@
 
 mod common;
 
+use common::fixture::{DEMO_MINI as POOL, DEMO_MINI_HELDOUT as HELDOUT};
 use common::{s, Env};
 use serde_json::Value;
-
-const POOL: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/demo-mini.jsonl"
-);
-const HELDOUT: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/demo-mini-heldout.jsonl"
-);
 
 fn pool_with_mixes() -> (Env, u64) {
     let env = Env::new();

@@ -6,12 +6,8 @@
 
 mod common;
 
-use common::{s, Env};
+use common::{fixture_range as fixture, s, u, Env};
 use serde_json::Value;
-
-fn fixture(from: usize, to: usize) -> String {
-    common::fixture_lines(from, to - from)
-}
 
 fn ids(jsonl: &str) -> Vec<String> {
     jsonl
@@ -23,12 +19,6 @@ fn ids(jsonl: &str) -> Vec<String> {
                 .to_string()
         })
         .collect()
-}
-
-fn u(v: &Value, key: &str) -> u64 {
-    v[key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no integer {key} in {v}"))
 }
 
 /// The per-sample fields that scoring and topics write.

@@ -1,16 +1,14 @@
 //! Bad input: broken model files give errors (never a panic or an abort), and no sample text,
 //! however odd, makes scoring fail.
 
-mod score_common;
+mod common;
 
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
-use samplemix::stages::score::{
-    LlamaScorer, LlamaSettings, QualityScorer, SampleScore, ScoreError,
-};
-use score_common::{load, model_path, shared, test_settings, ARABIC, CHINESE, EMOJI_CHAT, VARIED};
+use common::score::{load, model_path, shared, test_settings, ARABIC, CHINESE, EMOJI_CHAT, VARIED};
+use samplemix::stages::score::{LlamaScorer, LlamaSettings, QualityScorer, SampleScore, ScoreError};
 
 fn load_err(path: &Path) -> ScoreError {
     match LlamaScorer::load(path, test_settings()) {

@@ -2,12 +2,12 @@
 //! gets the score it gets alone (within 0.01 nats of mean NLL; llama.cpp kernels may round
 //! differently by batch shape).
 
-mod score_common;
+mod common;
 
 use std::io::Write;
 
+use common::score::{load, shared, test_settings, VARIED};
 use samplemix::stages::score::{LlamaSettings, QualityScore, QualityScorer, SampleScore};
-use score_common::{load, shared, test_settings, VARIED};
 
 const TOLERANCE_NATS: f64 = 0.01;
 

@@ -22,14 +22,14 @@
 //!
 //! If llama-perplexity is built, the test also runs it and compares live.
 
-mod score_common;
+mod common;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
 
+use common::score::{load, model_path, test_settings, GPL_PREAMBLE};
 use samplemix::stages::score::{LlamaScorer, LlamaSettings, QualityScorer};
-use score_common::{load, model_path, test_settings, GPL_PREAMBLE};
 
 /// llama-perplexity's mean NLL of the first 128-token chunk's second half (see the module docs).
 const LLAMA_PERPLEXITY_CHUNK_MEAN_NLL: f64 = 2.840_887;

@@ -1,12 +1,12 @@
 //! Ordering sanity on real text: fluent prose has lower perplexity than keyboard gibberish, spam
 //! keyword lists and the same prose with its words shuffled.
 
-mod score_common;
+mod common;
 
 use std::io::Write;
 
+use common::score::{shared, GPL_PREAMBLE, LIBFFI_README};
 use samplemix::stages::score::QualityScorer;
-use score_common::{shared, GPL_PREAMBLE, LIBFFI_README};
 
 const GIBBERISH: &str = "asdf jkl; qwer uiop zxcv bnm, fjfjfj dkdk sls;a ghgh tyty rueiwo \
     qpwoei alskdj zmxncb vbvbvb poiu lkjh mnbv asdfgh qwerty uiopas dfghjk lzxcvb nmqwer \

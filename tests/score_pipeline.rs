@@ -8,13 +8,9 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{line, s, Env};
+use common::{fixture_lines as fixture, line, s, Env};
 use samplemix::pool::Pool;
 use serde_json::json;
-
-fn fixture(skip: usize, n: usize) -> String {
-    common::fixture_lines(skip, n)
-}
 
 fn score(env: &Env, extra: &[&str]) -> serde_json::Value {
     // One llama.cpp thread per test: tests run two at a time on two cores.

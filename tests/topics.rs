@@ -6,11 +6,11 @@
 mod common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
 use std::process::Stdio;
 use std::time::Instant;
 
-use common::{line, s, Env};
+use common::fixture::DEMO_MINI;
+use common::{copy_dir, line, s, verify, Env};
 use samplemix::algo::diversity::{jaccard, matching_accuracy, nmi, shingles};
 use samplemix::pool::Pool;
 use serde_json::{json, Value};
@@ -27,8 +27,7 @@ struct Sample {
 }
 
 fn fixture() -> Vec<Sample> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/demo-mini.jsonl");
-    std::fs::read_to_string(path)
+    std::fs::read_to_string(DEMO_MINI)
         .unwrap()
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -168,12 +167,6 @@ fn codes<T: std::hash::Hash + Eq + Clone>(labels: impl Iterator<Item = T>) -> Ve
             *map.entry(l).or_insert(n)
         })
         .collect()
-}
-
-fn verify(env: &Env, what: &str) {
-    let pool = Pool::open_reader(&env.store).unwrap();
-    let problems = pool.verify().unwrap();
-    assert!(problems.is_empty(), "{what}: {problems:#?}");
 }
 
 /// The topics recover the fixture's sources (8 kinds of real text) far better than a broken
@@ -616,19 +609,6 @@ fn bad_input() {
         assert_eq!(h.diversity, Some(21.0 / 40.0));
     }
     verify(&env, "identical samples");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
 }
 
 /// SIGKILL during `topics` (joins, raised novelties, a refit) at random moments: the store opens,

@@ -1,5 +1,5 @@
 //! The command line: clap arguments, resolved into library calls, and the exit-code contract of
-//! `../shared/design/cli.md` (0 success, 1 user error with a one-line reason, 2 usage error).
+//! `docs/cli.md` (0 success, 1 user error with a one-line reason, 2 usage error).
 //! Only this module knows clap, anyhow and the terminal.
 
 mod commands;

@@ -6,6 +6,8 @@
 
 pub mod codec;
 pub mod format;
+#[cfg(test)]
+mod golden_tests;
 mod lock;
 mod mix_records;
 mod records;

@@ -1,5 +1,14 @@
-//! Test harness: a temporary store and a way to run the `samplemix` binary against it.
+//! The one harness of the integration tests (`mod common;` in each test binary): a temporary
+//! store and a way to run the `samplemix` binary against it, its `--json` output, the store
+//! checks, and generated records. Submodules: [`fixture`] (the committed multi-domain fixture),
+//! [`score`] (the real default model and fixed real texts for the scorer tests).
 #![allow(dead_code)]
+
+pub mod fixture;
+pub mod score;
+
+#[allow(unused_imports)]
+pub use fixture::{fixture_lines, fixture_range};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -56,6 +65,22 @@ impl Env {
         Env { dir, store }
     }
 
+    /// An environment whose store is `store` (an existing one, used as it is), with a fresh
+    /// temporary folder beside it for outputs.
+    pub fn at(store: &Path) -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+            store: store.to_path_buf(),
+        }
+    }
+
+    /// An environment whose store is a copy of `store`.
+    pub fn copy_of(store: &Path) -> Env {
+        let env = Env::new();
+        copy_dir(store, &env.store);
+        env
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -98,19 +123,32 @@ pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Lines `skip..skip + n` of the committed multi-domain fixture `tests/fixtures/demo-mini.jsonl`
-/// (302 records of 8 sources, interleaved), each ending in a newline.
-pub fn fixture_lines(skip: usize, n: usize) -> String {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/demo-mini.jsonl"
-    ))
-    .unwrap();
-    text.lines()
-        .skip(skip)
-        .take(n)
-        .map(|l| format!("{l}\n"))
-        .collect()
+/// The unsigned integer `key` of a JSON object, or a panic naming it.
+pub fn u(v: &serde_json::Value, key: &str) -> u64 {
+    v[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no integer {key} in {v}"))
+}
+
+/// Opens the store as a reader and asserts that `Pool::verify` finds no problem.
+pub fn verify(env: &Env, what: &str) {
+    let pool = samplemix::pool::Pool::open_reader(&env.store).unwrap();
+    let problems = pool.verify().unwrap();
+    assert!(problems.is_empty(), "{what}: {problems:#?}");
+}
+
+/// Copies a folder tree (a store, say) file by file.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
 }
 
 /// A JSONL line.

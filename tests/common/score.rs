@@ -1,11 +1,9 @@
-//! Shared helpers for the quality-scorer tests: the real default model and fixed real texts.
+//! The quality-scorer tests' part of the harness: the real default model and fixed real texts.
 //!
 //! The texts are excerpts of files that ship with Debian 12 (licence texts, package docs, Python
 //! 3.11 sources), chosen to cover legal prose, technical prose, Markdown, docstrings and code,
 //! plus two non-English sentences (Article 1 of the Universal Declaration of Human Rights) and a
 //! short chat message with emoji.
-
-#![allow(dead_code)]
 
 /// legal prose: GNU GPL v3 preamble (/usr/share/common-licenses/GPL-3).
 pub const GPL_PREAMBLE: &str = r###"The licenses for most software and other practical works are designed
