@@ -21,6 +21,7 @@ use llama_cpp_2::token::LlamaToken;
 use llama_cpp_2::vocab::LlamaVocab;
 use llama_cpp_2::{LlamaModelLoadError, LogOptions};
 use rayon::prelude::*;
+use self_cell::self_cell;
 
 use super::types::{QualityScore, QualityScorer, SampleScore};
 use super::{fingerprint, gguf, nll, pack, ScoreError};
@@ -214,13 +215,21 @@ impl PreparedBatches {
     }
 }
 
-/// Scores samples by their negative log-likelihood under a GGUF model, run in-process by
+self_cell!(
+    /// The model and the llama.cpp context that borrows it, owned together: `self_cell` keeps
+    /// the model at a stable address and drops the context first.
+    struct ModelContext {
+        owner: LlamaModel,
+        #[covariant]
+        dependent: LlamaContext,
+    }
+);
+
+/// Scores samples by their negative log-likelihood under a GGUF language model, run in-process by
 /// llama.cpp. See the module documentation for how a call proceeds.
 pub struct LlamaScorer {
-    // Field order is drop order: `ctx` borrows `model` and must go first.
-    ctx: LlamaContext<'static>,
+    model_ctx: ModelContext,
     batch: LlamaBatch<'static>,
-    model: Box<LlamaModel>,
     path: PathBuf,
     name: String,
     fingerprint: String,
@@ -276,7 +285,7 @@ impl LlamaScorer {
 
         let model_params = LlamaModelParams::default().with_n_gpu_layers(settings.gpu_layers);
         let model = match LlamaModel::load_from_file(backend, path, &model_params) {
-            Ok(model) => Box::new(model),
+            Ok(model) => model,
             Err(LlamaModelLoadError::PathToStrError(_) | LlamaModelLoadError::NullError(_)) => {
                 return Err(ScoreError::Settings(format!(
                     "llama.cpp needs a UTF-8 model path without NUL bytes, got {}",
@@ -357,15 +366,11 @@ impl LlamaScorer {
             .with_embeddings(false)
             .with_no_perf(true);
 
-        // SAFETY: the model is boxed, so its address is stable for as long as the box lives. The
-        // box is owned by the scorer next to the context and is declared after it, so the
-        // context (the only holder of this reference) is dropped first. The reference never
-        // leaves the scorer.
-        let model_ref: &'static LlamaModel =
-            unsafe { &*std::ptr::from_ref::<LlamaModel>(model.as_ref()) };
-        let ctx = model_ref
-            .new_context(backend, ctx_params)
-            .map_err(|e| context_error(e.to_string()))?;
+        let model_ctx = ModelContext::try_new(model, |model| {
+            model
+                .new_context(backend, ctx_params)
+                .map_err(|e| context_error(e.to_string()))
+        })?;
         let batch = LlamaBatch::new(batch_capacity, 1);
 
         let name = path.file_name().map_or_else(
@@ -373,9 +378,8 @@ impl LlamaScorer {
             |n| n.to_string_lossy().into_owned(),
         );
         Ok(Self {
-            ctx,
+            model_ctx,
             batch,
-            model,
             path: path.to_path_buf(),
             name,
             fingerprint,
@@ -410,7 +414,7 @@ impl LlamaScorer {
     /// literally) and returns every token id.
     #[must_use]
     pub fn tokenize(&self, text: &str) -> Vec<i32> {
-        let vocab = self.model.vocab();
+        let vocab = self.model_ctx.borrow_owner().vocab();
         let (_, tokens) = tokenize_prefix(&vocab, text, usize::MAX);
         tokens.into_iter().map(|t| t.0).collect()
     }
@@ -420,7 +424,7 @@ impl LlamaScorer {
     /// alone on the same batches.
     #[must_use]
     pub fn prepare(&self, texts: &[&str]) -> PreparedBatches {
-        let vocab = self.model.vocab();
+        let vocab = self.model_ctx.borrow_owner().vocab();
         let max_tokens = self.settings.max_tokens;
         let tokenized: Vec<(u32, Vec<LlamaToken>)> = texts
             .par_iter()
@@ -557,12 +561,13 @@ impl LlamaScorer {
 
     /// Clears the KV cache (bookkeeping only; stale cells are masked out) and decodes the batch.
     fn run_batch(&mut self) -> Result<(), ScoreError> {
-        self.ctx
-            .clear_kv_cache_seq(None, None, None)
-            .map_err(|e| self.decode_error(e.to_string()))?;
-        self.ctx
-            .decode(&mut self.batch)
-            .map_err(|e| self.decode_error(e.to_string()))
+        let batch = &mut self.batch;
+        let result = self.model_ctx.with_dependent_mut(|_, ctx| {
+            ctx.clear_kv_cache_seq(None, None, None)
+                .map_err(|e| e.to_string())?;
+            ctx.decode(batch).map_err(|e| e.to_string())
+        });
+        result.map_err(|reason| self.decode_error(reason))
     }
 
     /// Per sequence, the sum of the NLLs of its targets, read from the logits of the last decode
@@ -604,7 +609,7 @@ impl LlamaScorer {
     /// The logits at batch position `index` of the last decode.
     fn logits_at(&self, index: usize) -> Result<&[f32], ScoreError> {
         let index = i32::try_from(index).map_err(|_| self.decode_error("batch index".into()))?;
-        Ok(self.ctx.get_logits_ith(index))
+        Ok(self.model_ctx.borrow_dependent().get_logits_ith(index))
     }
 
     /// NLL of `target` from the logits at batch position `index` of the last decode.
