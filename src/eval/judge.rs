@@ -204,12 +204,25 @@ fn pool_facts(store: &Store, label_key: Option<&str>, weight: f64) -> Result<Poo
             }
         }
     }
-    let topics = pool
-        .samples
-        .iter()
-        .filter_map(|s| s.topic)
-        .max()
-        .map_or(0, |t| t as usize + 1);
+    // A topic id is below the number of topics, which is at most the number of samples: a
+    // larger one is damage, refused before it sizes a vector.
+    let mut topics = 0;
+    for s in &pool.samples {
+        if let Some(t) = s.topic {
+            if t as usize >= pool.samples.len() {
+                return Err(Error::corrupt(
+                    store.path(),
+                    "samples",
+                    s.key,
+                    format!(
+                        "topic {t}, but the pool has only {} samples",
+                        pool.samples.len()
+                    ),
+                ));
+            }
+            topics = topics.max(t as usize + 1);
+        }
+    }
     let mut topic_tokens = vec![0u64; topics];
     for s in &pool.samples {
         if let Some(t) = s.topic {
@@ -329,9 +342,12 @@ fn judge_one(
         let seqs: Vec<u64> = chunk.iter().map(|c| c.0).collect();
         for ((seq, count), doc) in chunk.iter().zip(store.docs(&seqs)?) {
             let doc = doc.ok_or_else(|| {
-                Error::Invalid(format!(
-                    "mix {name} draws sample {seq}, which the store does not hold"
-                ))
+                Error::corrupt(
+                    store.path(),
+                    "mixes",
+                    name,
+                    format!("draws sample {seq}, which the store does not hold"),
+                )
             })?;
             texts.push((doc.text, u32::from(*count)));
         }
@@ -362,9 +378,12 @@ fn judge_one(
             .binary_search_by_key(&seq, |s| s.key)
             .map(|i| &samples[i])
             .map_err(|_| {
-                Error::Invalid(format!(
-                    "mix {name} draws sample {seq}, which the pool lacks"
-                ))
+                Error::corrupt(
+                    store.path(),
+                    "mixes",
+                    name,
+                    format!("draws sample {seq}, which the pool lacks"),
+                )
             })?;
         let t = u64::from(s.tokens) * u64::from(count);
         total += t;

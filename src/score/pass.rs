@@ -161,10 +161,14 @@ pub fn score_pool(
             };
             // Exact token counts replace the estimates in every total.
             let delta = i64::from(n_tokens) - i64::from(row.tokens);
-            let source = pool
-                .sources
-                .get_mut(&doc.source)
-                .expect("every sample's source is known");
+            let Some(source) = pool.sources.get_mut(&doc.source) else {
+                return Err(Error::corrupt(
+                    pool.store.path(),
+                    "docs",
+                    seq,
+                    format!("names source {:?}, which table sources does not list", doc.source),
+                ));
+            };
             source.tokens = source.tokens.saturating_add_signed(delta);
             pool.counters.tokens = pool.counters.tokens.saturating_add_signed(delta);
             touched.insert(doc.source.clone());

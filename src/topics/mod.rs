@@ -159,6 +159,13 @@ fn div_err(e: DiversityError) -> Error {
     Error::Invalid(e.to_string())
 }
 
+/// A diversity algorithm refused stored values (a signature, the settings, a model): the store
+/// is damaged at `table`/`key`.
+fn stored_err(store: &Store, table: &'static str, key: impl ToString) -> impl Fn(DiversityError) -> Error + '_ {
+    let key = key.to_string();
+    move |e| Error::corrupt(store.path(), table, &key, e.to_string())
+}
+
 impl Default for TopicSettings {
     fn default() -> Self {
         TopicSettings {
@@ -439,11 +446,13 @@ impl Stage<'_, '_> {
         let docs = self.docs(&seqs)?;
         let settings = &self.state.settings;
         let hasher = &self.hasher;
+        let store = self.store();
         let computed: Vec<Computed> = docs
             .par_iter()
             .map(|doc| -> Result<Computed> {
                 let signature = hasher.signature_of_text(&doc.text);
-                let buckets = bucket_keys(&signature, &settings.lsh).map_err(div_err)?;
+                let buckets = bucket_keys(&signature, &settings.lsh)
+                    .map_err(stored_err(store, "meta", "topics"))?;
                 let mut embedding = settings.embedder.embed(&doc.text, None);
                 round_to_f16(&mut embedding);
                 Ok(Computed {
@@ -513,7 +522,9 @@ impl Stage<'_, '_> {
                 } else {
                     &old_sigs[&other]
                 };
-                let j = sig.similarity(&c.signature).map_err(div_err)?;
+                let j = sig
+                    .similarity(&c.signature)
+                    .map_err(stored_err(self.store(), "minhash", other))?;
                 own.offer(other, j);
                 let theirs = overlaps
                     .get_mut(&other)
@@ -537,7 +548,11 @@ impl Stage<'_, '_> {
                     .iter()
                     .flat_map(|c| c.embedding.iter().copied())
                     .collect();
-                Some(m.model.join(&rows, dim).map_err(div_err)?)
+                Some(
+                    m.model
+                        .join(&rows, dim)
+                        .map_err(stored_err(self.store(), "meta", "topic_model"))?,
+                )
             }
             _ => None,
         };
@@ -630,7 +645,10 @@ impl Stage<'_, '_> {
             let end = (start + self.chunk as u64).min(to);
             let seqs: Vec<u64> = (start..end).collect();
             let rows = self.embedding_rows(&seqs, dim)?;
-            let assigned = model.model.join(&rows, dim).map_err(div_err)?;
+            let assigned = model
+                .model
+                .join(&rows, dim)
+                .map_err(stored_err(self.store(), "meta", "topic_model"))?;
             let mut sample_rows = self.rows(&seqs)?;
             let mut state = self.state.clone();
             state.topics_next = end;
@@ -756,7 +774,10 @@ impl Stage<'_, '_> {
             let end = (start + self.chunk as u64).min(upto);
             let seqs: Vec<u64> = (start..end).collect();
             let rows = self.embedding_rows(&seqs, dim)?;
-            let assigned = pending.model.assign(&rows, dim).map_err(div_err)?;
+            let assigned = pending
+                .model
+                .assign(&rows, dim)
+                .map_err(stored_err(self.store(), "meta", "topic_refit"))?;
             let mut sample_rows = self.rows(&seqs)?;
             let mut changed = Vec::new();
             let mut state = self.state.clone();
