@@ -326,17 +326,8 @@ pub fn describe(record: &MixRecord) -> String {
     MixSpec::of(record).map_or_else(|e| e.to_string(), |s| s.describe())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn judge_one(
-    store: &Store,
-    name: &str,
-    record: &MixRecord,
-    facts: &PoolFacts,
-    target: &HashedNgramDist,
-    pool_kl: f64,
-    heldout: &[&[u8]],
-    opts: &JudgeOptions,
-) -> Result<Judgement> {
+/// The texts of the mix `name` with their counts, in the record's order.
+fn mix_texts(store: &Store, name: &str, record: &MixRecord) -> Result<Vec<(String, u32)>> {
     let mut texts: Vec<(String, u32)> = Vec::with_capacity(record.counts.len());
     for chunk in record.counts.chunks(READ_CHUNK) {
         let seqs: Vec<u64> = chunk.iter().map(|c| c.0).collect();
@@ -352,6 +343,21 @@ fn judge_one(
             texts.push((doc.text, u32::from(*count)));
         }
     }
+    Ok(texts)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn judge_one(
+    store: &Store,
+    name: &str,
+    record: &MixRecord,
+    facts: &PoolFacts,
+    target: &HashedNgramDist,
+    pool_kl: f64,
+    heldout: &[&[u8]],
+    opts: &JudgeOptions,
+) -> Result<Judgement> {
+    let texts = mix_texts(store, name, record)?;
     let lm = byte_lm::train(opts.lm_order, texts.iter().map(|(t, c)| (t.as_bytes(), *c)))?;
     let bpb = lm.bits_per_byte(heldout.par_iter().copied());
     let train_bytes = texts
