@@ -21,6 +21,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod algo;
 pub mod diversity;
 pub mod error;
 pub mod eval;

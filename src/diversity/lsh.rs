@@ -52,6 +52,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::error::{DiversityError, Result};
 use super::minhash::{Signature, DEFAULT_NUM_PERM};
+use crate::algo::union_find::UnionFind;
 
 /// True Jaccard similarity at and above which two samples are near-duplicates by default.
 pub const DEFAULT_NEAR_DUPLICATE_THRESHOLD: f32 = 0.8;
@@ -384,57 +385,16 @@ impl LshIndex {
                 uf.union(i, j);
             }
         }
-        let mut groups: HashMap<usize, Vec<u64>> = HashMap::new();
-        for (i, &k) in ids.iter().enumerate() {
-            groups.entry(uf.find(i)).or_default().push(k);
-        }
-        let mut out: Vec<Vec<u64>> = groups.into_values().collect();
-        for g in &mut out {
-            g.sort_unstable();
-        }
-        out.sort_unstable_by_key(|g| g[0]);
-        out
+        uf.components()
+            .into_iter()
+            .map(|g| g.into_iter().map(|i| ids[i]).collect())
+            .collect()
     }
 }
 
 impl Default for LshIndex {
     fn default() -> Self {
         Self::with_defaults()
-    }
-}
-
-/// Union-find with path halving and union by size.
-pub(crate) struct UnionFind {
-    parent: Vec<usize>,
-    size: Vec<usize>,
-}
-
-impl UnionFind {
-    pub(crate) fn new(n: usize) -> Self {
-        UnionFind {
-            parent: (0..n).collect(),
-            size: vec![1; n],
-        }
-    }
-
-    pub(crate) fn find(&mut self, mut x: usize) -> usize {
-        while self.parent[x] != x {
-            self.parent[x] = self.parent[self.parent[x]];
-            x = self.parent[x];
-        }
-        x
-    }
-
-    pub(crate) fn union(&mut self, a: usize, b: usize) {
-        let (mut a, mut b) = (self.find(a), self.find(b));
-        if a == b {
-            return;
-        }
-        if self.size[a] < self.size[b] {
-            std::mem::swap(&mut a, &mut b);
-        }
-        self.parent[b] = a;
-        self.size[a] += self.size[b];
     }
 }
 

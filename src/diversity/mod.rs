@@ -92,7 +92,6 @@ pub use kmeans::{
     check_row, default_k, fit, Algorithm, Assignment, ClusterStats, Fit, KMeansModel, KMeansParams,
     RefitReason, MAX_DEFAULT_TOPICS, MINI_BATCH_MIN_N,
 };
-pub(crate) use lsh::UnionFind;
 pub use lsh::{
     bucket_keys, grouping_threshold, Inserted, LshIndex, LshParams, Overlap,
     DEFAULT_NEAR_DUPLICATE_THRESHOLD,

@@ -4,6 +4,7 @@
 //! indexing it ([`append`]).
 
 mod append;
+mod dedup;
 pub mod input;
 mod record;
 

@@ -11,12 +11,10 @@ use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::{QualityScorer, SampleScore};
+use crate::algo::rank::{thin_sorted, QuantileIndex};
 use crate::error::{Error, Result};
 use crate::pool::Pool;
 use crate::store::{NllQuantiles, ScoreRecord, ScorerState, NLL_QUANTILES_KEY, SCORER_KEY};
-
-/// Most values kept in [`NllQuantiles`]: quality is resolved to 1/4096 of the pool.
-const MAX_QUANTILES: usize = 4097;
 
 /// The 64-bit id of a fingerprint kept in each sample row (never 0, which means unscored).
 pub fn fingerprint_id(fingerprint: &str) -> u64 {
@@ -234,7 +232,8 @@ pub fn score_pool(
 }
 
 /// The sorted mean NLLs of every sample scored under `fingerprint`, thinned to at most
-/// [`MAX_QUANTILES`] evenly spaced order statistics.
+/// [`MAX_QUANTILES`](crate::algo::rank::MAX_QUANTILES) evenly spaced order statistics
+/// ([`QuantileIndex::Floor`]).
 pub fn nll_quantiles(pool: &Pool, fingerprint: &str) -> Result<NllQuantiles> {
     let id = fingerprint_id(fingerprint);
     let mut all: Vec<f64> = Vec::new();
@@ -248,13 +247,7 @@ pub fn nll_quantiles(pool: &Pool, fingerprint: &str) -> Result<NllQuantiles> {
     }
     all.sort_by(f64::total_cmp);
     let n = all.len();
-    let values = if n <= MAX_QUANTILES {
-        all
-    } else {
-        (0..MAX_QUANTILES)
-            .map(|i| all[i * (n - 1) / (MAX_QUANTILES - 1)])
-            .collect()
-    };
+    let values = thin_sorted(all, QuantileIndex::Floor);
     Ok(NllQuantiles {
         fingerprint: fingerprint.to_string(),
         n: n as u64,

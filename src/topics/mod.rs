@@ -43,7 +43,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-pub use scale::{DiversityScale, SampleDiversity, MAX_SCALE_VALUES};
+pub use scale::{DiversityScale, SampleDiversity};
 pub use summary::REPRESENTATIVES;
 pub use views::{
     near_duplicate_groups, sample_diversity, show, summary, verify, DuplicateGroup,

@@ -11,6 +11,7 @@ use super::{advice_text, model, state};
 use crate::diversity::{
     bucket_keys, grouping_threshold, Signature, DEFAULT_NEAR_DUPLICATE_THRESHOLD,
 };
+use crate::algo::grouping;
 use crate::error::Result;
 use crate::pool::Pool;
 use crate::store::{
@@ -234,48 +235,21 @@ pub fn near_duplicate_groups(store: &Store) -> Result<(f32, Vec<DuplicateGroup>)
         .zip(store.minhashes(&seqs)?)
         .filter_map(|(&s, m)| m.map(|m| (s, Signature::from_values(m.values))))
         .collect();
-    let index: HashMap<u64, usize> = seqs.iter().enumerate().map(|(i, &s)| (s, i)).collect();
-    let mut parent: Vec<usize> = (0..seqs.len()).collect();
-    fn find(p: &mut [usize], mut x: usize) -> usize {
-        while p[x] != x {
-            p[x] = p[p[x]];
-            x = p[x];
-        }
-        x
-    }
-    let buckets: Vec<Vec<u64>> = seqs
+    // Only samples with a stored signature can be linked: the others get an empty one and no
+    // bucket. Two close samples share a bucket exactly when table lsh lists both under it.
+    let (signatures, keys): (Vec<Signature>, Vec<Vec<u64>>) = seqs
         .iter()
-        .map(|x| {
-            sigs.get(x)
-                .and_then(|sig| bucket_keys(sig, &st.settings.lsh).ok())
-                .unwrap_or_default()
+        .map(|x| match sigs.get(x) {
+            Some(sig) => (
+                sig.clone(),
+                bucket_keys(sig, &st.settings.lsh).unwrap_or_default(),
+            ),
+            None => (Signature::from_values(Vec::new()), Vec::new()),
         })
-        .collect();
-    let members = store.lsh_buckets(&buckets.concat())?;
-    for (i, &x) in seqs.iter().enumerate() {
-        let Some(sig) = sigs.get(&x) else { continue };
-        for b in &buckets[i] {
-            for &y in members.get(b).into_iter().flatten() {
-                let (Some(&j), Some(other)) = (index.get(&y), sigs.get(&y)) else {
-                    continue;
-                };
-                if y <= x || sig.similarity(other).unwrap_or(0.0) < cut {
-                    continue;
-                }
-                let (a, b) = (find(&mut parent, i), find(&mut parent, j));
-                if a != b {
-                    parent[a.max(b)] = a.min(b);
-                }
-            }
-        }
-    }
-    let mut groups: BTreeMap<usize, Vec<u64>> = BTreeMap::new();
-    for (i, &seq) in seqs.iter().enumerate() {
-        let root = find(&mut parent, i);
-        groups.entry(root).or_default().push(seq);
-    }
+        .unzip();
     let mut out = Vec::new();
-    for members in groups.into_values().filter(|g| g.len() >= 2) {
+    for group in grouping::near_duplicate_groups(&signatures, &keys, cut) {
+        let members: Vec<u64> = group.iter().map(|&i| seqs[i]).collect();
         let docs = store.docs(&members)?;
         out.push(DuplicateGroup {
             members: members
