@@ -52,6 +52,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::error::{DiversityError, Result};
 use super::minhash::{Signature, DEFAULT_NUM_PERM};
+#[cfg(test)]
 use crate::algo::union_find::UnionFind;
 
 /// True Jaccard similarity at and above which two samples are near-duplicates by default.
@@ -229,16 +230,19 @@ impl LshIndex {
         }
     }
 
+    #[cfg(test)]
     /// The banding.
     pub fn params(&self) -> LshParams {
         self.params
     }
 
+    #[cfg(test)]
     /// Number of samples inserted.
     pub fn len(&self) -> usize {
         self.signatures.len()
     }
 
+    #[cfg(test)]
     /// Whether nothing was inserted.
     pub fn is_empty(&self) -> bool {
         self.signatures.is_empty()
@@ -254,6 +258,7 @@ impl LshIndex {
         Ok(())
     }
 
+    #[cfg(test)]
     /// Sample keys that share at least one bucket with `sig`, sorted, without repeats.
     pub fn candidates(&self, sig: &Signature) -> Result<Vec<u64>> {
         self.check_sig(sig)?;
@@ -268,6 +273,7 @@ impl LshIndex {
         Ok(out)
     }
 
+    #[cfg(test)]
     /// Candidates of `sig` whose estimated similarity is at least `min_jaccard`, most similar
     /// first (then by key).
     pub fn similar(&self, sig: &Signature, min_jaccard: f32) -> Result<Vec<(u64, f32)>> {
@@ -323,16 +329,19 @@ impl LshIndex {
         })
     }
 
+    #[cfg(test)]
     /// The overlap of an inserted sample.
     pub fn overlap(&self, key: u64) -> Option<Overlap> {
         self.overlaps.get(&key).copied()
     }
 
+    #[cfg(test)]
     /// `1 - overlap` of an inserted sample.
     pub fn novelty(&self, key: u64) -> Option<f32> {
         self.overlap(key).map(|o| o.novelty())
     }
 
+    #[cfg(test)]
     /// Every sample's overlap, sorted by key.
     pub fn overlaps(&self) -> Vec<(u64, Overlap)> {
         let mut out: Vec<(u64, Overlap)> = self.overlaps.iter().map(|(&k, &o)| (k, o)).collect();
@@ -340,12 +349,14 @@ impl LshIndex {
         out
     }
 
+    #[cfg(test)]
     /// The estimate cut for the default near-duplicate similarity with this index's signature
     /// length: [`grouping_threshold`]`(0.8, K)`.
     pub fn default_grouping_threshold(&self) -> f32 {
         grouping_threshold(DEFAULT_NEAR_DUPLICATE_THRESHOLD, self.num_perm)
     }
 
+    #[cfg(test)]
     /// Candidate pairs `(a, b, j)` with `a < b` and estimated similarity `j >= threshold`,
     /// sorted. For near-duplicates pass [`LshIndex::default_grouping_threshold`].
     pub fn near_duplicate_pairs(&self, threshold: f32) -> Vec<(u64, u64, f32)> {
@@ -370,6 +381,7 @@ impl LshIndex {
         out
     }
 
+    #[cfg(test)]
     /// Near-duplicate groups: connected components (of two or more samples) of the pairs with
     /// estimated similarity `>= threshold` (see [`LshIndex::default_grouping_threshold`]). Each
     /// group is sorted; groups are sorted by their smallest key.

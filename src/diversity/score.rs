@@ -63,7 +63,9 @@ pub struct DiversityParts {
 }
 
 /// d(x) of every sample from its topic's cluster score and its novelty (parallel slices).
-/// Errors on different lengths, non-finite values, or novelty outside `[0, 1]`.
+/// Errors on different lengths, non-finite values, or novelty outside `[0, 1]`. The reference
+/// the tests hold `topics`' diversity scale to.
+#[cfg(test)]
 pub fn diversity(cluster_scores: &[f64], novelty: &[f64]) -> Result<Vec<DiversityParts>> {
     if cluster_scores.len() != novelty.len() {
         return Err(DiversityError::LengthMismatch {
@@ -111,6 +113,7 @@ fn check_labelings(a: &[usize], b: &[usize]) -> Result<()> {
     Ok(())
 }
 
+#[cfg(test)]
 fn entropy(counts: impl Iterator<Item = usize>, n: f64) -> f64 {
     counts
         .filter(|&c| c > 0)
@@ -124,6 +127,7 @@ fn entropy(counts: impl Iterator<Item = usize>, n: f64) -> f64 {
 /// Normalised mutual information of two labelings, `I(A; B) / ((H(A) + H(B)) / 2)` (the
 /// arithmetic normalisation, scikit-learn's default). 1 when both put everything in one class
 /// (or are empty); 0 when exactly one does.
+#[cfg(test)]
 pub fn nmi(a: &[usize], b: &[usize]) -> Result<f64> {
     check_labelings(a, b)?;
     let n = a.len() as f64;

@@ -550,7 +550,7 @@ impl Stage<'_, '_> {
                 let signature = hasher.signature_of_text(&doc.text);
                 let buckets = bucket_keys(&signature, &settings.lsh)
                     .map_err(stored_err(store, "meta", "topics"))?;
-                let mut embedding = settings.embedder.embed(&doc.text, None);
+                let mut embedding = settings.embedder.embed(&doc.text);
                 round_to_f16(&mut embedding);
                 Ok(Computed {
                     signature,
