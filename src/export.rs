@@ -148,7 +148,7 @@ pub fn export(
             .collect::<Result<_>>()?;
         for ((&seq, doc), row) in chunk.iter().zip(docs).zip(rows) {
             let (Some(doc), Some(row)) = (doc, row) else {
-                    return Err(Error::corrupt(
+                return Err(Error::corrupt(
                     store.path(),
                     "mixes",
                     name,

@@ -42,11 +42,10 @@ pub struct MixSpec {
 impl MixSpec {
     /// The spec saved in a mix record.
     pub fn of(record: &MixRecord) -> Result<MixSpec> {
-        serde_json::from_str(&record.params)
-            .map_err(|e| Error::CorruptRecord {
-                what: "mix parameters".into(),
-                reason: e.to_string(),
-            })
+        serde_json::from_str(&record.params).map_err(|e| Error::CorruptRecord {
+            what: "mix parameters".into(),
+            reason: e.to_string(),
+        })
     }
 }
 

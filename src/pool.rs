@@ -647,6 +647,9 @@ mod tests {
         }
         let scale = QualityScale::from_sorted(vec![1.0, 2.0, 3.0, 4.0]);
         assert_eq!(scale.nll_bounds(Some(0.5), None), (None, Some(2.0)));
-        assert_eq!(scale.nll_bounds(Some(0.0), Some(1.0)), (Some(1.0), Some(4.0)));
+        assert_eq!(
+            scale.nll_bounds(Some(0.0), Some(1.0)),
+            (Some(1.0), Some(4.0))
+        );
     }
 }

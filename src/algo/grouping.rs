@@ -23,8 +23,7 @@ pub fn link_near_duplicates(sigs: &[Signature], keys: &[Vec<u64>], cut: f32) -> 
     for run in pairs.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
         for (x, &(_, a)) in run.iter().enumerate() {
             for &(_, b) in &run[x + 1..] {
-                if uf.find(a) != uf.find(b)
-                    && sigs[a].similarity(&sigs[b]).is_ok_and(|j| j >= cut)
+                if uf.find(a) != uf.find(b) && sigs[a].similarity(&sigs[b]).is_ok_and(|j| j >= cut)
                 {
                     uf.union(a, b);
                 }
@@ -64,7 +63,14 @@ mod tests {
         ];
         // 0 ~ 1 (0.75) in bucket 10; 1 ~ 3 (0.75) in bucket 11; 4 equals 0 but shares no
         // bucket with it; 2 shares bucket 10 but is unlike everything; 5 has no signature.
-        let keys = vec![vec![10], vec![10, 11], vec![10], vec![11], vec![12], vec![10]];
+        let keys = vec![
+            vec![10],
+            vec![10, 11],
+            vec![10],
+            vec![11],
+            vec![12],
+            vec![10],
+        ];
         assert_eq!(
             near_duplicate_groups(&sigs, &keys, 0.75),
             vec![vec![0, 1, 3]]

@@ -123,6 +123,9 @@ mod tests {
         assert_eq!((floor[3], nearest[3]), (6.0, 6.0));
         let differ = floor.iter().zip(&nearest).filter(|(a, b)| a != b).count();
         assert!(differ > 1000, "{differ}");
-        assert!(floor.iter().zip(&nearest).all(|(f, n)| f <= n && n - f <= 1.0));
+        assert!(floor
+            .iter()
+            .zip(&nearest)
+            .all(|(f, n)| f <= n && n - f <= 1.0));
     }
 }

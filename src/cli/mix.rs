@@ -295,7 +295,8 @@ fn read_config(path: &Path) -> Result<MixConfig> {
     Ok(if is_toml {
         toml::from_str(&text).with_context(|| format!("{}: bad mix config", path.display()))?
     } else {
-        serde_json::from_str(&text).with_context(|| format!("{}: bad mix config", path.display()))?
+        serde_json::from_str(&text)
+            .with_context(|| format!("{}: bad mix config", path.display()))?
     })
 }
 
@@ -630,7 +631,10 @@ mod tests {
         let err = Given::default()
             .with_config(Path::new("c.toml"), bad)
             .unwrap_err();
-        assert!(err.to_string().contains("unknown kernel \"cubic\""), "{err}");
+        assert!(
+            err.to_string().contains("unknown kernel \"cubic\""),
+            "{err}"
+        );
     }
 
     #[test]

@@ -274,10 +274,7 @@ mod tests {
         assert!(e.embed("").iter().all(|&x| x == 0.0));
         assert!(e.embed(" \n\t ").iter().all(|&x| x == 0.0));
         assert!(HashedEmbedder::new(0).is_err());
-        assert_eq!(
-            e.embed_all(&["a b", "c"]).len(),
-            2 * DEFAULT_EMBED_DIM
-        );
+        assert_eq!(e.embed_all(&["a b", "c"]).len(), 2 * DEFAULT_EMBED_DIM);
     }
 
     #[test]
@@ -298,15 +295,9 @@ mod tests {
     #[test]
     fn similar_texts_are_closer_than_unrelated_ones() {
         let e = HashedEmbedder::new(256).unwrap();
-        let a = e.embed(
-            "the river flows through the valley to the sea near the old town",
-        );
-        let b = e.embed(
-            "a river flows down the valley and reaches the sea by the town",
-        );
-        let c = e.embed(
-            "fn main() { let x = vec![1, 2, 3]; println!(\"{:?}\", x); }",
-        );
+        let a = e.embed("the river flows through the valley to the sea near the old town");
+        let b = e.embed("a river flows down the valley and reaches the sea by the town");
+        let c = e.embed("fn main() { let x = vec![1, 2, 3]; println!(\"{:?}\", x); }");
         assert!(cos(&a, &b) > cos(&a, &c) + 0.2);
     }
 

@@ -20,9 +20,10 @@
 //!    statistics, and per-topic compactness, separation and cluster score ([`topic_stats`]).
 //!
 //! `d(x) = rank(rank(cluster score) * novelty)`, returned with its parts
-//! ([`DiversityParts`]); [`matching_accuracy`] compares labelings. The tests keep reference
-//! implementations that nothing else calls (`diversity`, `sample_cluster_scores`, `nmi`,
-//! `TopicTerms`, `Idf`) and hold the stages to them.
+//! ([`DiversityParts`]); [`nmi`] and [`matching_accuracy`] compare labelings (the integration
+//! tests and the benchmarks judge topics with them). The unit tests keep reference
+//! implementations that nothing else calls (`diversity`, `sample_cluster_scores`, `TopicTerms`,
+//! `Idf`) and hold the stages to them.
 //!
 //! **Order of appends.** For a fixed topic model, every result here (novelty, nearest sample,
 //! near-duplicate groups, topic assignments, topic statistics, d(x)) is exactly the same
@@ -74,6 +75,6 @@ pub use minhash::{
     DEFAULT_SHINGLE_WORDS,
 };
 #[cfg(test)]
-pub use score::{diversity, nmi};
-pub use score::{matching_accuracy, rank_normalise, DiversityParts};
+pub use score::diversity;
+pub use score::{matching_accuracy, nmi, rank_normalise, DiversityParts};
 pub use text::{for_each_token, for_each_word, words};

@@ -113,7 +113,6 @@ fn check_labelings(a: &[usize], b: &[usize]) -> Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
 fn entropy(counts: impl Iterator<Item = usize>, n: f64) -> f64 {
     counts
         .filter(|&c| c > 0)
@@ -127,7 +126,6 @@ fn entropy(counts: impl Iterator<Item = usize>, n: f64) -> f64 {
 /// Normalised mutual information of two labelings, `I(A; B) / ((H(A) + H(B)) / 2)` (the
 /// arithmetic normalisation, scikit-learn's default). 1 when both put everything in one class
 /// (or are empty); 0 when exactly one does.
-#[cfg(test)]
 pub fn nmi(a: &[usize], b: &[usize]) -> Result<f64> {
     check_labelings(a, b)?;
     let n = a.len() as f64;

@@ -399,8 +399,7 @@ pub fn weights_keeping_grid(
         }
         Kernel::Linear { alpha } => linear_weights(samples, &eligible, *alpha),
         Kernel::BivariateBeta { a, b, c } => {
-            let (w, g) =
-                bivariate_beta_weights(samples, &eligible, (*a, *b, *c), previous_grid);
+            let (w, g) = bivariate_beta_weights(samples, &eligible, (*a, *b, *c), previous_grid);
             density = Some(g);
             w
         }
@@ -599,7 +598,13 @@ fn topic_balanced_weights(samples: &[MixSample], eligible: &[bool]) -> Vec<f64> 
 mod step_tests {
     use super::*;
 
-    fn sample(tokens: u32, source: u32, q: Option<f32>, d: Option<f32>, topic: Option<u32>) -> MixSample {
+    fn sample(
+        tokens: u32,
+        source: u32,
+        q: Option<f32>,
+        d: Option<f32>,
+        topic: Option<u32>,
+    ) -> MixSample {
         MixSample {
             key: 0,
             tokens,
@@ -625,7 +630,13 @@ mod step_tests {
         let (eligible, ex) = eligibility(&pool(), &Kernel::DEFAULT_BIVARIATE_BETA);
         assert_eq!(eligible, vec![false, false, false, true, true]);
         assert_eq!(
-            (ex.zero_tokens, ex.no_quality, ex.no_diversity, ex.no_topic, ex.eligible),
+            (
+                ex.zero_tokens,
+                ex.no_quality,
+                ex.no_diversity,
+                ex.no_topic,
+                ex.eligible
+            ),
             (1, 1, 1, 0, 0)
         );
         let (eligible, ex) = eligibility(&pool(), &Kernel::TopicBalanced);
@@ -654,11 +665,17 @@ mod step_tests {
     fn the_simple_kernels_weigh_as_documented() {
         let p = pool();
         let all = vec![false, true, true, true, true];
-        assert_eq!(domain_weights(&p, &all, &[0.0, 1.0]), vec![0.0, 0.0, 1.0, 1.0, 0.0]);
+        assert_eq!(
+            domain_weights(&p, &all, &[0.0, 1.0]),
+            vec![0.0, 0.0, 1.0, 1.0, 0.0]
+        );
         let lin = linear_weights(&p, &all, 0.25);
         assert_eq!(lin[0], 0.0);
         assert!((lin[3] - (0.25 * 0.1f32 as f64 + 0.75 * 0.9f32 as f64)).abs() < 1e-12);
-        assert!((lin[1] - 0.25 * 0.5).abs() < 1e-12, "a missing q counts as 0");
+        assert!(
+            (lin[1] - 0.25 * 0.5).abs() < 1e-12,
+            "a missing q counts as 0"
+        );
         // q of the eligible: 0.2, 0.9, 0.6 (and 0 for the missing one): the top half is 2 of 4.
         assert_eq!(
             quality_threshold_weights(&p, &all, 0.5),

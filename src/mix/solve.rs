@@ -421,8 +421,7 @@ impl Solve<'_> {
     ) -> Result<()> {
         let (lo, max_s) = (self.lo, self.max_s);
         for s in 0..self.n_src() {
-            if lo[s] > max_s[s] * (1.0 + 1e-12) || (pin[s] == Pin::Exact && target[s] > max_s[s])
-            {
+            if lo[s] > max_s[s] * (1.0 + 1e-12) || (pin[s] == Pin::Exact && target[s] > max_s[s]) {
                 return Err(MixError::SourceUnreachable {
                     source_name: sources[s].clone(),
                     required: lo[s].max(target[s]).ceil() as u64,
@@ -747,7 +746,10 @@ mod step_tests {
     /// Two sources of 100 samples of 10 tokens, weights 1 (source 0) and 3 (source 1).
     fn two_sources() -> (Vec<MixSample>, Vec<f64>) {
         let samples: Vec<MixSample> = (0..200).map(|i| sample(i, 10, (i % 2) as u32)).collect();
-        let w = samples.iter().map(|s| 1.0 + 2.0 * s.source as f64).collect();
+        let w = samples
+            .iter()
+            .map(|s| 1.0 + 2.0 * s.source as f64)
+            .collect();
         (samples, w)
     }
 
@@ -866,7 +868,10 @@ mod step_tests {
                 required,
                 reachable,
                 ..
-            } => assert_eq!((source_name.as_str(), required, reachable), ("s1", 1500, 1000)),
+            } => assert_eq!(
+                (source_name.as_str(), required, reachable),
+                ("s1", 1500, 1000)
+            ),
             e => panic!("{e}"),
         }
     }
@@ -879,7 +884,10 @@ mod step_tests {
         // Unconstrained, source 1 (3x the weight) would get 3/4 of 1000 tokens; cap it at 500.
         let (lo, hi) = (vec![0.0; 2], vec![f64::INFINITY, 500.0]);
         let sv = solve(&c, &lo, &hi, &max_s);
-        assert_eq!(sv.worst_violation(&[0, 1], 1.0 / 3.0, 1e-6), Some((1, Pin::Max)));
+        assert_eq!(
+            sv.worst_violation(&[0, 1], 1.0 / 3.0, 1e-6),
+            Some((1, Pin::Max))
+        );
         let (pin, target, lambda) = sv.active_set(vec![Pin::Free; 2], vec![0.0; 2]).unwrap();
         assert_eq!(pin, vec![Pin::Free, Pin::Max]);
         assert_eq!(target[1], 500.0);
@@ -922,7 +930,9 @@ mod step_tests {
 
     #[test]
     fn the_rounding_correction_brings_realised_tokens_to_the_expected_ones() {
-        let samples: Vec<MixSample> = (0..5000).map(|i| sample(i, 1 + (i % 7) as u32, 0)).collect();
+        let samples: Vec<MixSample> = (0..5000)
+            .map(|i| sample(i, 1 + (i % 7) as u32, 0))
+            .collect();
         let w = vec![1.0; samples.len()];
         let rounding = Rounding {
             samples: &samples,
@@ -936,7 +946,11 @@ mod step_tests {
         assert_eq!(rounding.largest_samples(), vec![7.0]);
         let rho = rounding.correct(&[Pin::Free], &expected, &[4.0 * tokens]);
         let realised = rounding.realised(&rho)[0] as f64;
-        assert!((realised - expected[0]).abs() <= 7.0 / 2.0, "{realised} vs {}", expected[0]);
+        assert!(
+            (realised - expected[0]).abs() <= 7.0 / 2.0,
+            "{realised} vs {}",
+            expected[0]
+        );
         let counts = rounding.counts(&rho);
         let from_counts: u64 = counts
             .iter()
@@ -962,7 +976,10 @@ mod step_tests {
         assert_eq!(totals[0].mixed_tokens, 20);
         assert_eq!(totals[1].mixed_tokens, 30);
         assert_eq!((totals[0].share, totals[1].share), (0.4, 0.6));
-        assert_eq!((totals[1].samples_drawn, totals[1].distinct_tokens), (1, 30));
+        assert_eq!(
+            (totals[1].samples_drawn, totals[1].distinct_tokens),
+            (1, 30)
+        );
         assert_eq!((totals[0].scale, totals[1].scale), (2.0, 2.0));
         assert_eq!(totals[1].pinned.as_deref(), Some("min"));
         assert_eq!(totals[0].pinned, None);

@@ -301,12 +301,10 @@ impl LlamaScorer {
             reason,
         };
         let size = ContextSize::of(&settings, layout);
-        let ctx_params = size
-            .params(&settings, layout)
-            .map_err(|e| match e {
-                SizeError::Threads => ScoreError::Settings("too many threads".into()),
-                SizeError::TooLarge(n) => context_error(format!("{n} does not fit llama.cpp")),
-            })?;
+        let ctx_params = size.params(&settings, layout).map_err(|e| match e {
+            SizeError::Threads => ScoreError::Settings("too many threads".into()),
+            SizeError::TooLarge(n) => context_error(format!("{n} does not fit llama.cpp")),
+        })?;
         let model_ctx = ModelContext::try_new(model, |model| {
             model
                 .new_context(backend, ctx_params)
@@ -821,7 +819,10 @@ mod tests {
             batch_tokens: 1 << 20,
             ..settings.clone()
         };
-        assert_eq!(ContextSize::of(&wide, AttentionLayout::EXACT).max_seqs, MAX_SEQS);
+        assert_eq!(
+            ContextSize::of(&wide, AttentionLayout::EXACT).max_seqs,
+            MAX_SEQS
+        );
         assert!(exact.params(&settings, AttentionLayout::EXACT).is_ok());
         let huge = ContextSize {
             n_ctx: usize::MAX,

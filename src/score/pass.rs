@@ -164,7 +164,10 @@ pub fn score_pool(
                     pool.store.path(),
                     "docs",
                     seq,
-                    format!("names source {:?}, which table sources does not list", doc.source),
+                    format!(
+                        "names source {:?}, which table sources does not list",
+                        doc.source
+                    ),
                 ));
             };
             source.tokens = source.tokens.saturating_add_signed(delta);

@@ -51,8 +51,8 @@ pub use views::{
 };
 
 use crate::diversity::{
-    bucket_keys, default_k, fit, Assignment, DiversityError, HashedEmbedder, KMeansParams, LshParams,
-    MinHasher, Overlap, RefitReason, Signature, DEFAULT_MINHASH_SEED, DEFAULT_NUM_PERM,
+    bucket_keys, default_k, fit, Assignment, DiversityError, HashedEmbedder, KMeansParams,
+    LshParams, MinHasher, Overlap, RefitReason, Signature, DEFAULT_MINHASH_SEED, DEFAULT_NUM_PERM,
     DEFAULT_SHINGLE_WORDS,
 };
 use crate::error::{Error, Result};
@@ -161,7 +161,11 @@ fn div_err(e: DiversityError) -> Error {
 
 /// A diversity algorithm refused stored values (a signature, the settings, a model): the store
 /// is damaged at `table`/`key`.
-fn stored_err(store: &Store, table: &'static str, key: impl ToString) -> impl Fn(DiversityError) -> Error + '_ {
+fn stored_err<'s>(
+    store: &'s Store,
+    table: &'static str,
+    key: impl ToString,
+) -> impl Fn(DiversityError) -> Error + 's {
     let key = key.to_string();
     move |e| Error::corrupt(store.path(), table, &key, e.to_string())
 }
@@ -544,12 +548,12 @@ impl Stage<'_, '_> {
     fn compute(&self, docs: &[DocRecord]) -> Result<Vec<Computed>> {
         let settings = &self.state.settings;
         let hasher = &self.hasher;
-        let store = self.store();
+        let path = self.store().path();
         docs.par_iter()
             .map(|doc| -> Result<Computed> {
                 let signature = hasher.signature_of_text(&doc.text);
                 let buckets = bucket_keys(&signature, &settings.lsh)
-                    .map_err(stored_err(store, "meta", "topics"))?;
+                    .map_err(|e| Error::corrupt(path, "meta", "topics", e.to_string()))?;
                 let mut embedding = settings.embedder.embed(&doc.text);
                 round_to_f16(&mut embedding);
                 Ok(Computed {
@@ -624,11 +628,11 @@ impl Stage<'_, '_> {
                     .iter()
                     .flat_map(|c| c.embedding.iter().copied())
                     .collect();
-                Some(
-                    m.model
-                        .join(&rows, dim)
-                        .map_err(stored_err(self.store(), "meta", "topic_model"))?,
-                )
+                Some(m.model.join(&rows, dim).map_err(stored_err(
+                    self.store(),
+                    "meta",
+                    "topic_model",
+                ))?)
             }
             _ => None,
         };
@@ -733,10 +737,11 @@ impl Stage<'_, '_> {
             let end = (start + self.chunk as u64).min(to);
             let seqs: Vec<u64> = (start..end).collect();
             let rows = self.embedding_rows(&seqs, dim)?;
-            let assigned = model
-                .model
-                .join(&rows, dim)
-                .map_err(stored_err(self.store(), "meta", "topic_model"))?;
+            let assigned = model.model.join(&rows, dim).map_err(stored_err(
+                self.store(),
+                "meta",
+                "topic_model",
+            ))?;
             let mut sample_rows = self.rows(&seqs)?;
             let mut state = self.state.clone();
             state.topics_next = end;
@@ -862,10 +867,11 @@ impl Stage<'_, '_> {
             let end = (start + self.chunk as u64).min(upto);
             let seqs: Vec<u64> = (start..end).collect();
             let rows = self.embedding_rows(&seqs, dim)?;
-            let assigned = pending
-                .model
-                .assign(&rows, dim)
-                .map_err(stored_err(self.store(), "meta", "topic_refit"))?;
+            let assigned = pending.model.assign(&rows, dim).map_err(stored_err(
+                self.store(),
+                "meta",
+                "topic_refit",
+            ))?;
             let mut sample_rows = self.rows(&seqs)?;
             let mut changed = Vec::new();
             let mut state = self.state.clone();

@@ -12,12 +12,11 @@
 
 use serde::Serialize;
 
+use crate::algo::rank::{for_each_mid_rank, thin_sorted, QuantileIndex};
 use crate::diversity::{DiversityParts, TopicStats};
 use crate::error::Result;
 use crate::index::DiversityFilter;
-use crate::algo::rank::{for_each_mid_rank, thin_sorted, QuantileIndex};
 use crate::store::{DiversityQuantiles, Store, DIVERSITY_SCALE_KEY};
-
 
 /// The pool's diversity scale, as the last `topics` run left it.
 #[derive(Clone, Debug)]

@@ -8,10 +8,10 @@ use serde::Serialize;
 
 use super::scale::{DiversityScale, SampleDiversity};
 use super::{advice_text, model, state};
+use crate::algo::grouping;
 use crate::diversity::{
     bucket_keys, grouping_threshold, Signature, DEFAULT_NEAR_DUPLICATE_THRESHOLD,
 };
-use crate::algo::grouping;
 use crate::error::Result;
 use crate::pool::Pool;
 use crate::store::{
@@ -490,8 +490,7 @@ impl Checker<'_> {
     /// A signature has the stored settings' length; its bucket keys are counted.
     fn signature(&mut self, seq: u64, m: &MinHashRecord) {
         let sig = Signature::from_values(m.values.clone());
-        self.expected_lsh +=
-            bucket_keys(&sig, &self.st.settings.lsh).map_or(0, |b| b.len() as u64);
+        self.expected_lsh += bucket_keys(&sig, &self.st.settings.lsh).map_or(0, |b| b.len() as u64);
         if !sig.is_empty() && sig.len() != self.num_perm {
             self.problems
                 .push(format!("sample {seq}: signature of {} values", sig.len()));
@@ -587,7 +586,10 @@ mod verify_tests {
 
     #[test]
     fn state_problems_catch_disordered_watermarks_and_generation_mismatch() {
-        assert!(state_problems(&state(5, 5), 10, None, None).len() == 1, "generation 1, no model");
+        assert!(
+            state_problems(&state(5, 5), 10, None, None).len() == 1,
+            "generation 1, no model"
+        );
         assert_eq!(state_problems(&state(11, 5), 10, None, None).len(), 2);
         let st = TopicState {
             generation: 0,
@@ -621,7 +623,14 @@ mod verify_tests {
         let sig = MinHashRecord {
             values: vec![7; c.num_perm],
         };
-        c.sample(3, &row(Some(2), Some(0.75)), Some(&sig), Some(overlap), true, Some(assignment));
+        c.sample(
+            3,
+            &row(Some(2), Some(0.75)),
+            Some(&sig),
+            Some(overlap),
+            true,
+            Some(assignment),
+        );
         assert!(c.problems.is_empty(), "{:?}", c.problems);
         assert_eq!(c.counts, vec![0, 0, 1]);
         assert!(c.expected_lsh > 0);
