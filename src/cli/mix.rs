@@ -132,11 +132,17 @@ fn parse_pairs(what: &str, s: &str) -> Result<Vec<(String, f64)>> {
         .collect()
 }
 
-fn read_domain_file(path: &Path) -> Result<Vec<(String, f64)>> {
+/// The text of a parameter file and whether it is TOML (by its `.toml` extension; else JSON).
+fn read_toml_or_json(path: &Path) -> Result<(String, bool)> {
     let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
     let is_toml = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    Ok((text, is_toml))
+}
+
+fn read_domain_file(path: &Path) -> Result<Vec<(String, f64)>> {
+    let (text, is_toml) = read_toml_or_json(path)?;
     let value: serde_json::Value = if is_toml {
         let t: toml::Table =
             toml::from_str(&text).with_context(|| format!("{}: not TOML", path.display()))?;
@@ -288,10 +294,7 @@ impl Given {
 
 /// Reads a `--config` file (TOML by its extension, else JSON).
 fn read_config(path: &Path) -> Result<MixConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-    let is_toml = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    let (text, is_toml) = read_toml_or_json(path)?;
     Ok(if is_toml {
         toml::from_str(&text).with_context(|| format!("{}: bad mix config", path.display()))?
     } else {
