@@ -60,8 +60,9 @@ pub struct AppendProgress {
 const APPEND_TEMPLATE: &str =
     "{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg} eta {eta}";
 const SCORE_TEMPLATE: &str = "scoring [{bar:30}] {pos}/{len} samples, {per_sec} {msg}, eta {eta}";
-/// `topics`: a phase of known length, and one of unknown length.
+/// `topics`: a phase of known length.
 pub const PHASE_TEMPLATE: &str = "{prefix} [{bar:30}] {pos}/{len} {per_sec} eta {eta}";
+/// `topics`: a phase of unknown length.
 pub const SPINNER_TEMPLATE: &str = "{prefix} {spinner} {elapsed}";
 
 /// Rejects printed to stderr before the rest are only counted.
