@@ -106,12 +106,37 @@ pub enum Error {
     /// A mix could not be judged (metric parameters).
     #[error(transparent)]
     Eval(#[from] crate::algo::metrics::EvalError),
-    /// A user-supplied value is invalid (a flag, a file given as input).
+    /// A user-supplied value is invalid (a flag, a file given as input). Stored data that
+    /// fails a check is [`Error::Corrupt`] or [`Error::CorruptRecord`], never this.
     #[error("{0}")]
     Invalid(String),
+    /// A stored record, read where the store's path is not at hand, is unreadable or
+    /// contradicts the rest of the store.
+    #[error("corrupt stored {what}: {reason}")]
+    CorruptRecord {
+        /// Which record (e.g. "parameters of a mix").
+        what: String,
+        /// What was wrong.
+        reason: String,
+    },
 }
 
 impl Error {
+    /// [`Error::Corrupt`]: stored data in `table` at `key` of the store at `path` fails a check.
+    pub(crate) fn corrupt(
+        path: &std::path::Path,
+        table: &'static str,
+        key: impl ToString,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::Corrupt {
+            path: path.to_path_buf(),
+            table,
+            key: key.to_string(),
+            reason: reason.into(),
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),

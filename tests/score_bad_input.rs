@@ -8,7 +8,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use common::score::{load, model_path, shared, test_settings, ARABIC, CHINESE, EMOJI_CHAT, VARIED};
-use samplemix::stages::score::{LlamaScorer, LlamaSettings, QualityScorer, SampleScore, ScoreError};
+use samplemix::stages::score::{
+    LlamaScorer, LlamaSettings, QualityScorer, SampleScore, ScoreError,
+};
 
 fn load_err(path: &Path) -> ScoreError {
     match LlamaScorer::load(path, test_settings()) {

@@ -6,7 +6,14 @@
 //! - [`mix`]: q(x) from mean NLL mid-ranks, the kernels w(x) and the capped budget draw.
 //! - [`metrics`]: the measures `samplemix eval` puts side by side (byte n-gram bits per byte,
 //!   DSIR's KL reduction, distinct n-grams, near-duplicate rates).
+//! - [`rank`]: mid-ranks of runs of equal values, and the thinning of a sorted list to the
+//!   quantiles a store keeps.
+//! - [`union_find`]: disjoint sets, and connected components in a stable order.
+//! - [`grouping`]: near-duplicate groups from MinHash signatures and their LSH bucket keys.
 
 pub mod diversity;
+pub mod grouping;
 pub mod metrics;
 pub mod mix;
+pub mod rank;
+pub mod union_find;

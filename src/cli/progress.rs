@@ -11,13 +11,59 @@ use samplemix::stages::append::{AppendObserver, FileReport, Reject};
 use samplemix::stages::score::ScoreObserver;
 use std::time::Instant;
 
+/// A bar on stderr with an indicatif `template` (`=> ` as the bar's characters), `len` steps
+/// long or open-ended. The one place bars are styled.
+pub fn bar(len: Option<u64>, template: &'static str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(template)
+            .expect("the templates are constants, checked by a test")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+/// The bar of a command that shows one at a time (one per input, one per phase), shared with
+/// the library's worker through `&self`.
+#[derive(Default)]
+pub struct BarSlot(Mutex<Option<ProgressBar>>);
+
+impl BarSlot {
+    /// Shows `bar` in place of the current one.
+    pub fn set(&self, bar: ProgressBar) {
+        *self.0.lock().expect("progress lock") = Some(bar);
+    }
+
+    /// Runs `f` on the current bar, if any.
+    pub fn with(&self, f: impl FnOnce(&ProgressBar)) {
+        if let Some(bar) = self.0.lock().expect("progress lock").as_ref() {
+            f(bar);
+        }
+    }
+
+    /// Clears the current bar away.
+    pub fn finish(&self) {
+        if let Some(bar) = self.0.lock().expect("progress lock").take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// Draws one bar per input and reports rejects.
 pub struct AppendProgress {
-    bar: Mutex<Option<ProgressBar>>,
+    bar: BarSlot,
     rejects: Option<Mutex<(PathBuf, File)>>,
     shown: Mutex<u64>,
     interactive: bool,
 }
+
+const APPEND_TEMPLATE: &str =
+    "{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg} eta {eta}";
+const SCORE_TEMPLATE: &str = "scoring [{bar:30}] {pos}/{len} samples, {per_sec} {msg}, eta {eta}";
+/// `topics`: a phase of known length.
+pub const PHASE_TEMPLATE: &str = "{prefix} [{bar:30}] {pos}/{len} {per_sec} eta {eta}";
+/// `topics`: a phase of unknown length.
+pub const SPINNER_TEMPLATE: &str = "{prefix} {spinner} {elapsed}";
 
 /// Rejects printed to stderr before the rest are only counted.
 const MAX_PRINTED_REJECTS: u64 = 50;
@@ -25,7 +71,7 @@ const MAX_PRINTED_REJECTS: u64 = 50;
 impl AppendProgress {
     pub fn new(rejects: Option<(PathBuf, File)>) -> Self {
         AppendProgress {
-            bar: Mutex::new(None),
+            bar: BarSlot::default(),
             rejects: rejects.map(Mutex::new),
             shown: Mutex::new(0),
             interactive: std::io::stderr().is_terminal(),
@@ -33,9 +79,15 @@ impl AppendProgress {
     }
 
     fn println(&self, line: &str) {
-        match self.bar.lock().expect("progress lock").as_ref() {
-            Some(bar) if self.interactive => bar.println(line),
-            _ => eprintln!("{line}"),
+        let mut printed = false;
+        if self.interactive {
+            self.bar.with(|bar| {
+                bar.println(line);
+                printed = true;
+            });
+        }
+        if !printed {
+            eprintln!("{line}");
         }
     }
 }
@@ -45,31 +97,20 @@ impl AppendObserver for AppendProgress {
         if !self.interactive {
             return;
         }
-        let bar = match size {
-            Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
-            None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
-        };
-        let style = ProgressStyle::with_template(
-            "{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg} eta {eta}",
-        )
-        .expect("template is valid")
-        .progress_chars("=> ");
-        bar.set_style(style);
+        let bar = bar(size, APPEND_TEMPLATE);
         bar.set_prefix(name.to_string());
-        *self.bar.lock().expect("progress lock") = Some(bar);
+        self.bar.set(bar);
     }
 
     fn input_progress(&self, consumed: u64, added: u64) {
-        if let Some(bar) = self.bar.lock().expect("progress lock").as_ref() {
+        self.bar.with(|bar| {
             bar.set_position(consumed);
             bar.set_message(format!("{added} added"));
-        }
+        });
     }
 
     fn input_finished(&self, report: &FileReport) {
-        if let Some(bar) = self.bar.lock().expect("progress lock").take() {
-            bar.finish_and_clear();
-        }
+        self.bar.finish();
         if let Some(err) = &report.error {
             eprintln!("samplemix: {}: {err}", report.file);
         }
@@ -101,17 +142,9 @@ pub struct ScoreProgress {
 
 impl ScoreProgress {
     pub fn new() -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "scoring [{bar:30}] {pos}/{len} samples, {per_sec} {msg}, eta {eta}",
-                )
-                .expect("template is valid")
-                .progress_chars("=> "),
-            );
-            bar
-        });
+        let bar = std::io::stderr()
+            .is_terminal()
+            .then(|| bar(Some(0), SCORE_TEMPLATE));
         ScoreProgress {
             bar,
             started: Instant::now(),
@@ -138,5 +171,36 @@ impl ScoreObserver for ScoreProgress {
             let secs = self.started.elapsed().as_secs_f64().max(1e-9);
             bar.set_message(format!("{:.0} tokens/s", tokens_scored as f64 / secs));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_parses() {
+        for t in [
+            APPEND_TEMPLATE,
+            SCORE_TEMPLATE,
+            PHASE_TEMPLATE,
+            SPINNER_TEMPLATE,
+        ] {
+            assert!(ProgressStyle::with_template(t).is_ok(), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_slot_holds_one_bar_at_a_time() {
+        let slot = BarSlot::default();
+        let mut seen = 0;
+        slot.with(|_| seen += 1);
+        slot.set(bar(Some(10), PHASE_TEMPLATE));
+        slot.with(|b| b.inc(3));
+        slot.with(|b| seen = b.position());
+        assert_eq!(seen, 3);
+        slot.finish();
+        slot.with(|_| seen = 99);
+        assert_eq!(seen, 3);
     }
 }

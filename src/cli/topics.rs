@@ -4,15 +4,14 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Mutex;
 
 use anyhow::Result;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use samplemix::pool::topic_views::{self, DuplicateGroup, TopicView};
 use samplemix::pool::Pool;
 use samplemix::stages::topics::{self, TopicCount, TopicsObserver, TopicsOptions};
 use serde::Serialize;
 
+use super::progress::{self, BarSlot, PHASE_TEMPLATE, SPINNER_TEMPLATE};
 use super::JsonFlag;
 
 /// `samplemix topics`.
@@ -56,7 +55,7 @@ fn parse_topics(s: &str) -> Result<TopicCount, String> {
 
 /// One bar per phase on stderr, only on a terminal.
 struct Progress {
-    bar: Mutex<Option<ProgressBar>>,
+    bar: BarSlot,
     interactive: bool,
 }
 
@@ -65,34 +64,25 @@ impl TopicsObserver for Progress {
         if !self.interactive {
             return;
         }
-        let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
         let template = if total.is_some() {
-            "{prefix} [{bar:30}] {pos}/{len} {per_sec} eta {eta}"
+            PHASE_TEMPLATE
         } else {
-            "{prefix} {spinner} {elapsed}"
+            SPINNER_TEMPLATE
         };
-        bar.set_style(
-            ProgressStyle::with_template(template)
-                .expect("template is valid")
-                .progress_chars("=> "),
-        );
+        let bar = progress::bar(total, template);
         bar.set_prefix(name.to_string());
         if total.is_none() {
             bar.enable_steady_tick(std::time::Duration::from_millis(200));
         }
-        *self.bar.lock().expect("progress lock") = Some(bar);
+        self.bar.set(bar);
     }
 
     fn advance(&self, n: u64) {
-        if let Some(bar) = self.bar.lock().expect("progress lock").as_ref() {
-            bar.inc(n);
-        }
+        self.bar.with(|bar| bar.inc(n));
     }
 
     fn finished(&self) {
-        if let Some(bar) = self.bar.lock().expect("progress lock").take() {
-            bar.finish_and_clear();
-        }
+        self.bar.finish();
     }
 }
 
@@ -112,7 +102,7 @@ pub fn run(store: &Path, args: TopicsArgs) -> Result<ExitCode> {
     };
     let mut pool = Pool::open_writer(store)?;
     let progress = Progress {
-        bar: Mutex::new(None),
+        bar: BarSlot::default(),
         interactive: std::io::stderr().is_terminal(),
     };
     let report = topics::run(&mut pool, &opts, &progress)?;

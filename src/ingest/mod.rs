@@ -2,6 +2,7 @@
 //! and split into lines ([`input`]), lines are parsed and checked ([`record`], pure, run in
 //! parallel by [`crate::stages::append`], which writes them to the pool). No store access.
 
+pub(crate) mod dedup;
 pub mod input;
 pub(crate) mod record;
 

@@ -38,8 +38,10 @@ pub struct MixSpec {
 impl MixSpec {
     /// The spec saved in a mix record.
     pub fn of(record: &MixRecord) -> Result<MixSpec> {
-        serde_json::from_str(&record.params)
-            .map_err(|e| Error::Invalid(format!("stored mix parameters unreadable: {e}")))
+        serde_json::from_str(&record.params).map_err(|e| Error::CorruptRecord {
+            what: "mix parameters".into(),
+            reason: e.to_string(),
+        })
     }
 }
 
@@ -124,8 +126,18 @@ pub fn load(store: &Store) -> Result<LoadedPool> {
         Some(SampleRow::fingerprint_id(&scorer))
     };
     let mut sources = Vec::new();
-    for (name, info) in store.sources()? {
+    let listed = store.sources()?;
+    let n_sources = listed.len();
+    for (name, info) in listed {
         let id = info.id as usize;
+        if id >= n_sources {
+            return Err(Error::corrupt(
+                store.path(),
+                "sources",
+                &name,
+                format!("source id {id}, but the table lists only {n_sources} sources"),
+            ));
+        }
         if sources.len() <= id {
             sources.resize(id + 1, String::new());
         }
@@ -138,10 +150,15 @@ pub fn load(store: &Store) -> Result<LoadedPool> {
     for item in store.sample_rows() {
         let (seq, row) = item?;
         if row.source_id as usize >= sources.len() {
-            return Err(Error::Invalid(format!(
-                "sample {seq} has source id {} that table sources does not list",
-                row.source_id
-            )));
+            return Err(Error::corrupt(
+                store.path(),
+                "samples",
+                seq,
+                format!(
+                    "source id {} that table sources does not list",
+                    row.source_id
+                ),
+            ));
         }
         samples.push(MixSample {
             key: seq,

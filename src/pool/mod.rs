@@ -448,10 +448,9 @@ impl QualityScale {
         if let Some(q) = min_q {
             // q(values[i]) = 1 - (i + 0.5) / m >= q  <=>  i <= (1 - q) m - 0.5
             let i = ((1.0 - q) * m - 0.5).floor();
-            hi = Some(if i < 0.0 {
-                f64::NEG_INFINITY
-            } else {
-                self.values[(i as usize).min(self.values.len() - 1)]
+            hi = Some(match self.values.len().checked_sub(1) {
+                Some(last) if i >= 0.0 => self.values[(i as usize).min(last)],
+                _ => f64::NEG_INFINITY,
             });
         }
         if let Some(q) = max_q {
@@ -638,4 +637,24 @@ pub struct QueryHit {
     pub novelty: Option<f64>,
     /// The parts of d (cluster score and rank, novelty, d).
     pub diversity_parts: Option<crate::algo::diversity::DiversityParts>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::QualityScale;
+
+    #[test]
+    fn an_empty_quality_scale_lets_nothing_through_instead_of_panicking() {
+        let empty = QualityScale::from_sorted(Vec::new());
+        for q in [0.0, 0.5, 1.0, f64::NAN] {
+            let (_, hi) = empty.nll_bounds(Some(q), None);
+            assert_eq!(hi, Some(f64::NEG_INFINITY), "min_q {q}");
+        }
+        let scale = QualityScale::from_sorted(vec![1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(scale.nll_bounds(Some(0.5), None), (None, Some(2.0)));
+        assert_eq!(
+            scale.nll_bounds(Some(0.0), Some(1.0)),
+            (Some(1.0), Some(4.0))
+        );
+    }
 }

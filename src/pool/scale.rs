@@ -13,13 +13,10 @@
 use serde::Serialize;
 
 use crate::algo::diversity::{DiversityParts, TopicStats};
+use crate::algo::rank::{for_each_mid_rank, thin_sorted, QuantileIndex};
 use crate::error::Result;
 use crate::index::DiversityFilter;
 use crate::store::{DiversityQuantiles, Store, DIVERSITY_SCALE_KEY};
-
-/// Products kept in [`DiversityQuantiles::values`]: all of them up to this many, else this many
-/// evenly spaced order statistics (d is then exact to about 1/4096).
-pub const MAX_SCALE_VALUES: usize = 4097;
 
 /// The pool's diversity scale, as the last `topics` run left it.
 #[derive(Clone, Debug)]
@@ -140,37 +137,25 @@ pub(crate) fn cluster_ranks(stats: &[TopicStats]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..stats.len()).filter(|&t| stats[t].size > 0).collect();
     order.sort_by(|&a, &b| stats[a].score.total_cmp(&stats[b].score));
     let mut out = vec![0.0; stats.len()];
-    let mut below = 0u64;
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i;
-        let mut group = 0u64;
-        while j < order.len() && stats[order[j]].score == stats[order[i]].score {
-            group += stats[order[j]].size;
-            j += 1;
-        }
-        let mid = (below + 1 + below + group) as f64 / 2.0;
-        for &t in &order[i..j] {
-            out[t] = mid / n as f64;
-        }
-        below += group;
-        i = j;
-    }
+    for_each_mid_rank(
+        &order,
+        |&a, &b| stats[a].score == stats[b].score,
+        |&t| stats[t].size,
+        |run, mid| {
+            for &t in run {
+                out[t] = mid / n as f64;
+            }
+        },
+    );
     out
 }
 
 /// The values a [`DiversityQuantiles`] keeps of the pool's products: all of them, sorted, or
-/// [`MAX_SCALE_VALUES`] evenly spaced order statistics.
+/// [`MAX_QUANTILES`](crate::algo::rank::MAX_QUANTILES) evenly spaced order statistics ([`QuantileIndex::Nearest`]; d is then
+/// exact to about 1/4096).
 pub(crate) fn quantiles(mut products: Vec<f64>) -> Vec<f64> {
     products.sort_by(f64::total_cmp);
-    let n = products.len();
-    if n <= MAX_SCALE_VALUES {
-        return products;
-    }
-    let m = MAX_SCALE_VALUES;
-    (0..m)
-        .map(|i| products[(i as f64 * (n - 1) as f64 / (m - 1) as f64).round() as usize])
-        .collect()
+    thin_sorted(products, QuantileIndex::Nearest)
 }
 
 /// A sample's diversity and its parts, for `get`.
@@ -198,6 +183,7 @@ pub struct SampleDiversity {
 mod tests {
     use super::*;
     use crate::algo::diversity::{diversity, rank_normalise};
+    use crate::algo::rank::MAX_QUANTILES;
 
     fn stats(sizes_scores: &[(u64, f64)]) -> Vec<TopicStats> {
         sizes_scores
@@ -307,8 +293,8 @@ mod tests {
         }
         let many: Vec<f64> = (0..10_000).map(|i| f64::from(i) / 10_000.0).collect();
         let q = quantiles(many);
-        assert_eq!(q.len(), MAX_SCALE_VALUES);
+        assert_eq!(q.len(), MAX_QUANTILES);
         assert_eq!(q[0], 0.0);
-        assert_eq!(q[MAX_SCALE_VALUES - 1], 0.9999);
+        assert_eq!(q[MAX_QUANTILES - 1], 0.9999);
     }
 }

@@ -3,7 +3,7 @@
 //! `topics --show`, near-duplicate groups, one sample's diversity for `get`, and the consistency
 //! checks `Pool::verify` runs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -11,10 +11,12 @@ use super::scale::{DiversityScale, SampleDiversity};
 use crate::algo::diversity::{
     bucket_keys, grouping_threshold, RefitReason, Signature, DEFAULT_NEAR_DUPLICATE_THRESHOLD,
 };
+use crate::algo::grouping;
 use crate::error::Result;
 use crate::pool::Pool;
 use crate::store::{
-    SampleRow, Store, Table, TopicModel, TopicState, TOPICS_KEY, TOPIC_MODEL_KEY, TOPIC_REFIT_KEY,
+    AssignmentRecord, MinHashRecord, OverlapRecord, SampleRow, Store, Table, TopicModel,
+    TopicState, TOPICS_KEY, TOPIC_MODEL_KEY, TOPIC_REFIT_KEY,
 };
 
 /// The topic state of the pool, if `topics` ever ran.
@@ -259,48 +261,21 @@ pub fn near_duplicate_groups(store: &Store) -> Result<(f32, Vec<DuplicateGroup>)
         .zip(store.minhashes(&seqs)?)
         .filter_map(|(&s, m)| m.map(|m| (s, Signature::from_values(m.values))))
         .collect();
-    let index: HashMap<u64, usize> = seqs.iter().enumerate().map(|(i, &s)| (s, i)).collect();
-    let mut parent: Vec<usize> = (0..seqs.len()).collect();
-    fn find(p: &mut [usize], mut x: usize) -> usize {
-        while p[x] != x {
-            p[x] = p[p[x]];
-            x = p[x];
-        }
-        x
-    }
-    let buckets: Vec<Vec<u64>> = seqs
+    // Only samples with a stored signature can be linked: the others get an empty one and no
+    // bucket. Two close samples share a bucket exactly when table lsh lists both under it.
+    let (signatures, keys): (Vec<Signature>, Vec<Vec<u64>>) = seqs
         .iter()
-        .map(|x| {
-            sigs.get(x)
-                .and_then(|sig| bucket_keys(sig, &st.settings.lsh).ok())
-                .unwrap_or_default()
+        .map(|x| match sigs.get(x) {
+            Some(sig) => (
+                sig.clone(),
+                bucket_keys(sig, &st.settings.lsh).unwrap_or_default(),
+            ),
+            None => (Signature::from_values(Vec::new()), Vec::new()),
         })
-        .collect();
-    let members = store.lsh_buckets(&buckets.concat())?;
-    for (i, &x) in seqs.iter().enumerate() {
-        let Some(sig) = sigs.get(&x) else { continue };
-        for b in &buckets[i] {
-            for &y in members.get(b).into_iter().flatten() {
-                let (Some(&j), Some(other)) = (index.get(&y), sigs.get(&y)) else {
-                    continue;
-                };
-                if y <= x || sig.similarity(other).unwrap_or(0.0) < cut {
-                    continue;
-                }
-                let (a, b) = (find(&mut parent, i), find(&mut parent, j));
-                if a != b {
-                    parent[a.max(b)] = a.min(b);
-                }
-            }
-        }
-    }
-    let mut groups: BTreeMap<usize, Vec<u64>> = BTreeMap::new();
-    for (i, &seq) in seqs.iter().enumerate() {
-        let root = find(&mut parent, i);
-        groups.entry(root).or_default().push(seq);
-    }
+        .unzip();
     let mut out = Vec::new();
-    for members in groups.into_values().filter(|g| g.len() >= 2) {
+    for group in grouping::near_duplicate_groups(&signatures, &keys, cut) {
+        let members: Vec<u64> = group.iter().map(|&i| seqs[i]).collect();
         let docs = store.docs(&members)?;
         out.push(DuplicateGroup {
             members: members
@@ -361,49 +336,23 @@ pub fn sample_diversity(
 /// index (as `Pool::verify` reports them: one line per problem, none for a sound pool).
 pub fn verify(pool: &Pool) -> Result<Vec<String>> {
     let store = &pool.store;
-    let mut problems = Vec::new();
     let next_seq = pool.counters().next_seq;
     let Some(st) = state(store)? else {
-        for t in [
-            Table::Minhash,
-            Table::Overlaps,
-            Table::Embeddings,
-            Table::Assignments,
-        ] {
-            if store.count_keys(t)? > 0 {
-                problems.push(format!(
-                    "table {} has values but topics never ran",
-                    t.name()
-                ));
-            }
-        }
-        return Ok(problems);
+        return untouched_tables(store);
     };
-    if st.overlap_next > next_seq || st.topics_next > st.overlap_next {
-        problems.push(format!(
-            "topics watermarks out of order: topics {} <= overlaps {} <= next_seq {next_seq} \
-             does not hold",
-            st.topics_next, st.overlap_next
-        ));
-    }
-    let current = store.meta::<crate::store::TopicModel>(TOPIC_MODEL_KEY)?;
-    let pending = store.meta::<crate::store::TopicModel>(TOPIC_REFIT_KEY)?;
-    if st.refit_next.is_some() != pending.is_some() {
-        problems.push("a refit is half recorded: state and model disagree".into());
-    }
-    if current.as_ref().map_or(0, |m| m.generation) != st.generation {
-        problems.push(format!(
-            "the topic model has generation {:?}, the state says {}",
-            current.as_ref().map(|m| m.generation),
-            st.generation
-        ));
-    }
-    let hasher = st.settings.minhasher()?;
-    let k_now = current.as_ref().map_or(0, |m| m.model.k());
-    let mut counts = vec![0u64; k_now];
-    let marks: std::collections::HashSet<u64> = store.reindex_marks()?.into_iter().collect();
+    let current = store.meta::<TopicModel>(TOPIC_MODEL_KEY)?;
+    let pending = store.meta::<TopicModel>(TOPIC_REFIT_KEY)?;
+    let mut checker = Checker {
+        problems: state_problems(&st, next_seq, current.as_ref(), pending.as_ref()),
+        num_perm: st.settings.minhasher()?.num_perm(),
+        st: &st,
+        pending_generation: pending.as_ref().map(|p| p.generation),
+        next_seq,
+        counts: vec![0; current.as_ref().map_or(0, |m| m.model.k())],
+        expected_lsh: 0,
+    };
+    let marks: HashSet<u64> = store.reindex_marks()?.into_iter().collect();
     let mut rows: HashMap<u64, SampleRow> = HashMap::new();
-    let mut expected_lsh = 0u64;
     let all: Vec<u64> = (0..next_seq).collect();
     for chunk in all.chunks(4096) {
         let sample_rows = store.sample_rows_of(chunk)?;
@@ -414,71 +363,22 @@ pub fn verify(pool: &Pool) -> Result<Vec<String>> {
         for (i, &seq) in chunk.iter().enumerate() {
             let Some(row) = sample_rows[i] else { continue };
             rows.insert(seq, row);
-            let done = seq < st.overlap_next;
-            let has = [
-                mins[i].is_some(),
-                overlaps[i].is_some(),
+            checker.sample(
+                seq,
+                &row,
+                mins[i].as_ref(),
+                overlaps[i],
                 embeddings[i].is_some(),
-            ];
-            if has.iter().any(|&h| h != done) {
-                problems.push(format!(
-                    "sample {seq}: signature/overlap/embedding present {has:?}, the watermark \
-                     {} says {done}",
-                    st.overlap_next
-                ));
-                continue;
-            }
-            if let Some(m) = &mins[i] {
-                let sig = Signature::from_values(m.values.clone());
-                expected_lsh += bucket_keys(&sig, &st.settings.lsh).map_or(0, |b| b.len() as u64);
-                if !sig.is_empty() && sig.len() != hasher.num_perm() {
-                    problems.push(format!("sample {seq}: signature of {} values", sig.len()));
-                }
-            }
-            match (&overlaps[i], row.novelty) {
-                (Some(o), Some(n)) if o.overlap().novelty() == n => {
-                    if o.nearest.is_some_and(|s| s >= next_seq || s == seq) {
-                        problems.push(format!("sample {seq}: nearest sample {:?}", o.nearest));
-                    }
-                }
-                (None, None) => {}
-                (o, n) => problems.push(format!(
-                    "sample {seq}: overlap {o:?} but novelty {n:?} in its row"
-                )),
-            }
-            // Topics: under the current model below topics_next, under the refit being
-            // written below refit_next.
-            let under = match (st.refit_next, &pending) {
-                (Some(r), Some(p)) if seq < r => Some(p.generation),
-                _ if seq < st.topics_next => Some(st.generation),
-                _ => None,
-            };
-            match (assignments[i], under) {
-                (Some(a), Some(g)) if a.generation == g => {
-                    if row.topic != Some(a.topic) {
-                        problems.push(format!(
-                            "sample {seq}: topic {} assigned, its row says {:?}",
-                            a.topic, row.topic
-                        ));
-                    }
-                    if g == st.generation && st.refit_next.is_none() {
-                        match counts.get_mut(a.topic as usize) {
-                            Some(c) => *c += 1,
-                            None => problems.push(format!(
-                                "sample {seq}: topic {} of a model of {k_now}",
-                                a.topic
-                            )),
-                        }
-                    }
-                }
-                (None, None) => {}
-                (_, None) if seq >= st.overlap_next => {}
-                (a, g) => problems.push(format!(
-                    "sample {seq}: assignment {a:?}, expected one of generation {g:?}"
-                )),
-            }
+                assignments[i],
+            );
         }
     }
+    let Checker {
+        mut problems,
+        counts,
+        expected_lsh,
+        ..
+    } = checker;
     let lsh = store.count_keys(Table::Lsh)?;
     if lsh != expected_lsh {
         problems.push(format!(
@@ -493,6 +393,65 @@ pub fn verify(pool: &Pool) -> Result<Vec<String>> {
             ));
         }
     }
+    problems.extend(index_problems(pool, &rows, &marks)?);
+    Ok(problems)
+}
+
+/// Before `topics` ever ran: every diversity table must be empty.
+fn untouched_tables(store: &Store) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for t in [
+        Table::Minhash,
+        Table::Overlaps,
+        Table::Embeddings,
+        Table::Assignments,
+    ] {
+        if store.count_keys(t)? > 0 {
+            problems.push(format!(
+                "table {} has values but topics never ran",
+                t.name()
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+/// The topic state against the pool and the stored models: watermarks in order, a refit
+/// recorded in both places or neither, the current model's generation.
+fn state_problems(
+    st: &TopicState,
+    next_seq: u64,
+    current: Option<&TopicModel>,
+    pending: Option<&TopicModel>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if st.overlap_next > next_seq || st.topics_next > st.overlap_next {
+        problems.push(format!(
+            "topics watermarks out of order: topics {} <= overlaps {} <= next_seq {next_seq} \
+             does not hold",
+            st.topics_next, st.overlap_next
+        ));
+    }
+    if st.refit_next.is_some() != pending.is_some() {
+        problems.push("a refit is half recorded: state and model disagree".into());
+    }
+    if current.map_or(0, |m| m.generation) != st.generation {
+        problems.push(format!(
+            "the topic model has generation {:?}, the state says {}",
+            current.map(|m| m.generation),
+            st.generation
+        ));
+    }
+    problems
+}
+
+/// Index documents whose topic or novelty differ from their rows without a re-index mark.
+fn index_problems(
+    pool: &Pool,
+    rows: &HashMap<u64, SampleRow>,
+    marks: &HashSet<u64>,
+) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
     if let Some(index) = pool.index() {
         for (seq, topic, novelty) in index.indexed_diversity()? {
             if marks.contains(&seq) {
@@ -509,4 +468,231 @@ pub fn verify(pool: &Pool) -> Result<Vec<String>> {
         }
     }
     Ok(problems)
+}
+
+/// The per-sample checks of [`verify`], and what they add up.
+struct Checker<'a> {
+    st: &'a TopicState,
+    /// Generation of the refit being written, if any.
+    pending_generation: Option<u64>,
+    /// Values of a signature under the stored settings.
+    num_perm: usize,
+    next_seq: u64,
+    /// Samples per topic of the current model, from the assignments.
+    counts: Vec<u64>,
+    /// LSH entries the signatures make.
+    expected_lsh: u64,
+    problems: Vec<String>,
+}
+
+impl Checker<'_> {
+    /// One sample's diversity records against its row and the watermarks.
+    fn sample(
+        &mut self,
+        seq: u64,
+        row: &SampleRow,
+        min: Option<&MinHashRecord>,
+        overlap: Option<OverlapRecord>,
+        has_embedding: bool,
+        assignment: Option<AssignmentRecord>,
+    ) {
+        let done = seq < self.st.overlap_next;
+        let has = [min.is_some(), overlap.is_some(), has_embedding];
+        if has.iter().any(|&h| h != done) {
+            self.problems.push(format!(
+                "sample {seq}: signature/overlap/embedding present {has:?}, the watermark {} \
+                 says {done}",
+                self.st.overlap_next
+            ));
+            return;
+        }
+        if let Some(m) = min {
+            self.signature(seq, m);
+        }
+        self.overlap(seq, overlap, row.novelty);
+        self.assignment(seq, row, assignment);
+    }
+
+    /// A signature has the stored settings' length; its bucket keys are counted.
+    fn signature(&mut self, seq: u64, m: &MinHashRecord) {
+        let sig = Signature::from_values(m.values.clone());
+        self.expected_lsh += bucket_keys(&sig, &self.st.settings.lsh).map_or(0, |b| b.len() as u64);
+        if !sig.is_empty() && sig.len() != self.num_perm {
+            self.problems
+                .push(format!("sample {seq}: signature of {} values", sig.len()));
+        }
+    }
+
+    /// The row's novelty is the overlap's, whose nearest sample is another stored one.
+    fn overlap(&mut self, seq: u64, overlap: Option<OverlapRecord>, novelty: Option<f32>) {
+        match (&overlap, novelty) {
+            (Some(o), Some(n)) if o.overlap().novelty() == n => {
+                if o.nearest.is_some_and(|s| s >= self.next_seq || s == seq) {
+                    self.problems
+                        .push(format!("sample {seq}: nearest sample {:?}", o.nearest));
+                }
+            }
+            (None, None) => {}
+            (o, n) => self.problems.push(format!(
+                "sample {seq}: overlap {o:?} but novelty {n:?} in its row"
+            )),
+        }
+    }
+
+    /// Topics: under the current model below `topics_next`, under the refit being written
+    /// below `refit_next`; the row holds the assigned topic, which the model has.
+    fn assignment(&mut self, seq: u64, row: &SampleRow, assignment: Option<AssignmentRecord>) {
+        let st = self.st;
+        let under = match (st.refit_next, self.pending_generation) {
+            (Some(r), Some(p)) if seq < r => Some(p),
+            _ if seq < st.topics_next => Some(st.generation),
+            _ => None,
+        };
+        match (assignment, under) {
+            (Some(a), Some(g)) if a.generation == g => {
+                if row.topic != Some(a.topic) {
+                    self.problems.push(format!(
+                        "sample {seq}: topic {} assigned, its row says {:?}",
+                        a.topic, row.topic
+                    ));
+                }
+                if g == st.generation && st.refit_next.is_none() {
+                    let k_now = self.counts.len();
+                    match self.counts.get_mut(a.topic as usize) {
+                        Some(c) => *c += 1,
+                        None => self.problems.push(format!(
+                            "sample {seq}: topic {} of a model of {k_now}",
+                            a.topic
+                        )),
+                    }
+                }
+            }
+            (None, None) => {}
+            (_, None) if seq >= st.overlap_next => {}
+            (a, g) => self.problems.push(format!(
+                "sample {seq}: assignment {a:?}, expected one of generation {g:?}"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod verify_tests {
+    use super::*;
+
+    fn state(overlap_next: u64, topics_next: u64) -> TopicState {
+        TopicState {
+            settings: crate::store::TopicSettings::default(),
+            overlap_next,
+            topics_next,
+            generation: 1,
+            refit_next: None,
+        }
+    }
+
+    fn checker(st: &TopicState, k: usize) -> Checker<'_> {
+        Checker {
+            st,
+            pending_generation: None,
+            num_perm: st.settings.num_perm as usize,
+            next_seq: 10,
+            counts: vec![0; k],
+            expected_lsh: 0,
+            problems: Vec::new(),
+        }
+    }
+
+    fn row(topic: Option<u32>, novelty: Option<f32>) -> SampleRow {
+        SampleRow {
+            topic,
+            novelty,
+            ..SampleRow::new(5, 0)
+        }
+    }
+
+    #[test]
+    fn state_problems_catch_disordered_watermarks_and_generation_mismatch() {
+        assert!(
+            state_problems(&state(5, 5), 10, None, None).len() == 1,
+            "generation 1, no model"
+        );
+        assert_eq!(state_problems(&state(11, 5), 10, None, None).len(), 2);
+        let st = TopicState {
+            generation: 0,
+            refit_next: Some(0),
+            ..state(5, 5)
+        };
+        assert_eq!(
+            state_problems(&st, 10, None, None),
+            vec!["a refit is half recorded: state and model disagree".to_string()]
+        );
+        let sound = TopicState {
+            generation: 0,
+            ..state(5, 5)
+        };
+        assert!(state_problems(&sound, 10, None, None).is_empty());
+    }
+
+    #[test]
+    fn a_sound_sample_raises_nothing_and_counts_its_topic() {
+        let st = state(5, 5);
+        let mut c = checker(&st, 3);
+        let overlap = OverlapRecord {
+            nearest: Some(1),
+            jaccard: 0.25,
+        };
+        let assignment = AssignmentRecord {
+            generation: 1,
+            topic: 2,
+            distance: 0.5,
+        };
+        let sig = MinHashRecord {
+            values: vec![7; c.num_perm],
+        };
+        c.sample(
+            3,
+            &row(Some(2), Some(0.75)),
+            Some(&sig),
+            Some(overlap),
+            true,
+            Some(assignment),
+        );
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(c.counts, vec![0, 0, 1]);
+        assert!(c.expected_lsh > 0);
+        // Past the watermark: no records expected.
+        c.sample(7, &row(None, None), None, None, false, None);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+    }
+
+    #[test]
+    fn each_disagreement_is_one_problem() {
+        let st = state(5, 5);
+        let mut c = checker(&st, 1);
+        // Records past the watermark.
+        c.sample(7, &row(None, None), None, None, true, None);
+        // A short signature.
+        c.signature(1, &MinHashRecord { values: vec![1, 2] });
+        // Novelty that is not the overlap's; a nearest sample that is itself.
+        let o = OverlapRecord {
+            nearest: Some(2),
+            jaccard: 0.5,
+        };
+        c.overlap(2, Some(o), Some(0.1));
+        c.overlap(2, Some(o), Some(0.5));
+        // A topic the row does not hold, one the model does not have, one of another generation.
+        let a = |generation, topic| AssignmentRecord {
+            generation,
+            topic,
+            distance: 0.0,
+        };
+        c.assignment(1, &row(Some(0), None), Some(a(1, 0)));
+        assert_eq!(c.problems.len(), 4, "{:?}", c.problems);
+        c.assignment(2, &row(Some(1), None), Some(a(1, 0)));
+        c.assignment(3, &row(Some(5), None), Some(a(1, 5)));
+        c.assignment(4, &row(Some(0), None), Some(a(9, 0)));
+        c.assignment(4, &row(None, None), None);
+        assert_eq!(c.problems.len(), 8, "{:?}", c.problems);
+        assert_eq!(c.counts, vec![2]);
+    }
 }

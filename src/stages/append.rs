@@ -7,7 +7,6 @@
 //! catches up from its watermark when the pool is next opened for writing. Re-running the same
 //! append completes the pool, since what is already stored is skipped as a duplicate.
 
-use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -16,6 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::ingest::dedup::{Dedup, Verdict};
 use crate::ingest::input::{self, Input, LineItem};
 use crate::ingest::record::{self, estimate_tokens, FieldNames, Parsed};
 use crate::pool::Pool;
@@ -281,34 +281,26 @@ fn check_strict(
         reason,
     };
     let mut opened = input::open(file, opts.max_line_bytes).map_err(|e| reject(0, e.0))?;
-    let mut ids: HashMap<String, u128> = HashMap::new();
+    let mut dedup = Dedup::default();
     loop {
         let (raw, read_error) = read_chunk(&mut opened.lines, opts);
         let done = raw.is_empty();
         for (no, parsed) in parse_chunk(raw, &opts.fields) {
             let p = parsed.map_err(|r| reject(no, r))?;
             let id = p.id.clone().unwrap_or_else(|| p.default_id());
-            if let Some(&h) = ids.get(&id) {
-                if h != p.hash {
-                    return Err(reject(
-                        no,
-                        format!("id {id:?} is used twice with different texts"),
-                    ));
-                }
-            }
-            let known_text = matches!(
+            let text_stored = matches!(
                 pool.store.seqs_of_hashes(&[p.hash]).as_deref(),
                 Ok([Some(_)])
             );
-            if !known_text {
-                if let Ok(Some(seq)) = pool.store.seq_of_id(&id) {
-                    return Err(reject(
-                        no,
-                        format!("id {id:?} already belongs to another sample (seq {seq}) with a different text"),
-                    ));
-                }
+            // The owner of the id matters only for a text the store does not hold.
+            let id_owner = if text_stored {
+                None
+            } else {
+                pool.store.seq_of_id(&id).ok().flatten()
+            };
+            if let Verdict::Reject(reason) = dedup.judge(&id, p.hash, text_stored, id_owner) {
+                return Err(reject(no, reason));
             }
-            ids.insert(id, p.hash);
         }
         if let Some((line, reason)) = read_error {
             return Err(reject(line, reason));
@@ -396,8 +388,7 @@ impl FileRun<'_> {
         let known_hashes = pool.store.seqs_of_hashes(&hashes)?;
         let known_ids = pool.store.seqs_of_ids(&id_refs)?;
 
-        let mut seen_hashes: HashSet<u128> = HashSet::with_capacity(ok.len());
-        let mut seen_ids: HashSet<&str> = HashSet::with_capacity(ok.len());
+        let mut dedup = Dedup::default();
         let mut new_docs: Vec<(u64, DocRecord, SampleRow)> = Vec::new();
         let mut tally = pool.mirror.tally();
         let mut duplicates = 0u64;
@@ -413,26 +404,18 @@ impl FileRun<'_> {
             };
             let i = k;
             k += 1;
-            if known_hashes[i].is_some() || seen_hashes.contains(&p.hash) {
-                duplicates += 1;
-                continue;
-            }
             let id = ids[i].as_str();
-            if let Some(seq) = known_ids[i] {
-                self.reject(
-                    *line,
-                    format!("id {id:?} already belongs to another sample (seq {seq}) with a different text"),
-                );
-                continue;
+            match dedup.judge(id, p.hash, known_hashes[i].is_some(), known_ids[i]) {
+                Verdict::New => {}
+                Verdict::Duplicate => {
+                    duplicates += 1;
+                    continue;
+                }
+                Verdict::Reject(reason) => {
+                    self.reject(*line, reason);
+                    continue;
+                }
             }
-            if !seen_ids.insert(id) {
-                self.reject(
-                    *line,
-                    format!("id {id:?} is used twice with different texts"),
-                );
-                continue;
-            }
-            seen_hashes.insert(p.hash);
             let source = p
                 .source
                 .clone()

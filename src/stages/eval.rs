@@ -204,12 +204,25 @@ fn pool_facts(store: &Store, label_key: Option<&str>, weight: f64) -> Result<Poo
             }
         }
     }
-    let topics = pool
-        .samples
-        .iter()
-        .filter_map(|s| s.topic)
-        .max()
-        .map_or(0, |t| t as usize + 1);
+    // A topic id is below the number of topics, which is at most the number of samples: a
+    // larger one is damage, refused before it sizes a vector.
+    let mut topics = 0;
+    for s in &pool.samples {
+        if let Some(t) = s.topic {
+            if t as usize >= pool.samples.len() {
+                return Err(Error::corrupt(
+                    store.path(),
+                    "samples",
+                    s.key,
+                    format!(
+                        "topic {t}, but the pool has only {} samples",
+                        pool.samples.len()
+                    ),
+                ));
+            }
+            topics = topics.max(t as usize + 1);
+        }
+    }
     let mut topic_tokens = vec![0u64; topics];
     for s in &pool.samples {
         if let Some(t) = s.topic {
@@ -313,6 +326,26 @@ pub fn describe(record: &MixRecord) -> String {
     MixSpec::of(record).map_or_else(|e| e.to_string(), |s| s.describe())
 }
 
+/// The texts of the mix `name` with their counts, in the record's order.
+fn mix_texts(store: &Store, name: &str, record: &MixRecord) -> Result<Vec<(String, u32)>> {
+    let mut texts: Vec<(String, u32)> = Vec::with_capacity(record.counts.len());
+    for chunk in record.counts.chunks(READ_CHUNK) {
+        let seqs: Vec<u64> = chunk.iter().map(|c| c.0).collect();
+        for ((seq, count), doc) in chunk.iter().zip(store.docs(&seqs)?) {
+            let doc = doc.ok_or_else(|| {
+                Error::corrupt(
+                    store.path(),
+                    "mixes",
+                    name,
+                    format!("draws sample {seq}, which the store does not hold"),
+                )
+            })?;
+            texts.push((doc.text, u32::from(*count)));
+        }
+    }
+    Ok(texts)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn judge_one(
     store: &Store,
@@ -324,18 +357,7 @@ fn judge_one(
     heldout: &[&[u8]],
     opts: &JudgeOptions,
 ) -> Result<Judgement> {
-    let mut texts: Vec<(String, u32)> = Vec::with_capacity(record.counts.len());
-    for chunk in record.counts.chunks(READ_CHUNK) {
-        let seqs: Vec<u64> = chunk.iter().map(|c| c.0).collect();
-        for ((seq, count), doc) in chunk.iter().zip(store.docs(&seqs)?) {
-            let doc = doc.ok_or_else(|| {
-                Error::Invalid(format!(
-                    "mix {name} draws sample {seq}, which the store does not hold"
-                ))
-            })?;
-            texts.push((doc.text, u32::from(*count)));
-        }
-    }
+    let texts = mix_texts(store, name, record)?;
     let lm = byte_lm::train(opts.lm_order, texts.iter().map(|(t, c)| (t.as_bytes(), *c)))?;
     let bpb = lm.bits_per_byte(heldout.par_iter().copied());
     let train_bytes = texts
@@ -362,9 +384,12 @@ fn judge_one(
             .binary_search_by_key(&seq, |s| s.key)
             .map(|i| &samples[i])
             .map_err(|_| {
-                Error::Invalid(format!(
-                    "mix {name} draws sample {seq}, which the pool lacks"
-                ))
+                Error::corrupt(
+                    store.path(),
+                    "mixes",
+                    name,
+                    format!("draws sample {seq}, which the pool lacks"),
+                )
             })?;
         let t = u64::from(s.tokens) * u64::from(count);
         total += t;

@@ -148,9 +148,12 @@ pub fn export(
             .collect::<Result<_>>()?;
         for ((&seq, doc), row) in chunk.iter().zip(docs).zip(rows) {
             let (Some(doc), Some(row)) = (doc, row) else {
-                return Err(Error::Invalid(format!(
-                    "mix {name} lists sample {seq}, which the store does not hold"
-                )));
+                return Err(Error::corrupt(
+                    store.path(),
+                    "mixes",
+                    name,
+                    format!("lists sample {seq}, which the store does not hold"),
+                ));
             };
             if writer.is_none() {
                 let file = format!("shard-{:05}.jsonl.zst", shards.len());

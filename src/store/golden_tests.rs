@@ -316,7 +316,7 @@ fn topic_state() -> TopicState {
             num_perm: 128,
             shingle_words: 5,
             minhash_seed: 7,
-            lsh: crate::diversity::LshParams { bands: 32, rows: 4 },
+            lsh: crate::algo::diversity::LshParams { bands: 32, rows: 4 },
             embedder: serde_json::from_value(json!({
                 "dim": 256, "feature_bits": 20, "bigrams": false, "punctuation": true,
                 "seed": 42,

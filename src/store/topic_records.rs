@@ -483,19 +483,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Every `(bucket, seq)` entry of table `lsh`, in key order.
-    pub fn lsh_entries(&self) -> impl Iterator<Item = Result<(u64, u64)>> + '_ {
-        self.db
-            .iterator_cf(self.cf(Table::Lsh), IteratorMode::Start)
-            .map(move |item| {
-                let (key, _) = item.map_err(|e| self.db_err(e))?;
-                match (codec::read_seq(key.get(..8).unwrap_or_default()), key.len()) {
-                    (Some(bucket), 16) => Ok((bucket, codec::read_seq(&key[8..]).unwrap_or(0))),
-                    _ => Err(self.corrupt_key("lsh", &key)),
-                }
-            })
-    }
-
     fn corrupt_key(&self, table: &'static str, key: &[u8]) -> Error {
         Error::Corrupt {
             path: self.path.clone(),
@@ -529,24 +516,6 @@ impl Store {
         self.seq_values(Table::Assignments)
     }
 
-    /// Every MinHash signature, in sequence order.
-    pub fn all_minhashes(&self) -> impl Iterator<Item = Result<(u64, MinHashRecord)>> + '_ {
-        self.seq_values(Table::Minhash)
-    }
-
-    /// Sequence numbers of every sample with an embedding, in sequence order.
-    pub fn embedded_seqs(&self) -> Result<Vec<u64>> {
-        let mut out = Vec::new();
-        for item in self
-            .db
-            .iterator_cf(self.cf(Table::Embeddings), IteratorMode::Start)
-        {
-            let (key, _) = item.map_err(|e| self.db_err(e))?;
-            out.push(codec::read_seq(&key).ok_or_else(|| self.corrupt_key("embeddings", &key))?);
-        }
-        Ok(out)
-    }
-
     /// Sequence numbers of every sample, ordered by the hash of its normalised text (the key
     /// order of table `dedup`): an order that depends on the pool's content only, not on the
     /// order it was appended in.
@@ -576,11 +545,6 @@ impl Store {
             out.push((topic, self.decode(&key, &value)?));
         }
         Ok(out)
-    }
-
-    /// One topic's record.
-    pub fn topic_record(&self, topic: u32) -> Result<Option<TopicRecord>> {
-        self.get(Table::Topics, &topic_key(topic))
     }
 
     /// Number of keys in a table (a full scan: for checks).

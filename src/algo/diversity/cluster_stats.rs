@@ -12,7 +12,8 @@
 //!   than raw distances keep the score free of the embedding's scale, so hashed n-gram vectors
 //!   and model hidden states give comparable scores. An empty topic scores 0.
 //!
-//! **Characteristic terms.** [`TopicTerms`] counts, per topic and over the pool, in how many
+//! **Characteristic terms** (a reference the tests keep; `topics` computes its terms from each
+//! topic's representatives the same way, in `topics::summary`). `TopicTerms` counts, per topic and over the pool, in how many
 //! documents each term occurs (document frequency, so one long document cannot dominate). A
 //! term's score for topic `c` is `p_c * ln(p_c / p)`, with `p_c` its document share inside the
 //! topic and `p = (df + 1) / (N + 1)` its smoothed share in the pool: the term's contribution to
@@ -21,13 +22,16 @@
 //! or more are skipped as noise. The counts are additive, so new samples can be added as they
 //! join.
 
+#[cfg(test)]
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(test)]
 use super::error::{DiversityError, Result};
 use super::kmeans::{ClusterStats, KMeansModel};
 use super::score::rank_normalise;
+#[cfg(test)]
 use super::text::for_each_word;
 
 /// The figures of one topic.
@@ -95,6 +99,7 @@ pub fn topic_stats(model: &KMeansModel) -> Vec<TopicStats> {
 }
 
 /// Each sample's cluster score: the score of its topic.
+#[cfg(test)]
 pub fn sample_cluster_scores(topics: &[u32], stats: &[TopicStats]) -> Result<Vec<f64>> {
     topics
         .iter()
@@ -111,6 +116,7 @@ pub fn sample_cluster_scores(topics: &[u32], stats: &[TopicStats]) -> Result<Vec
 }
 
 /// A characteristic term of a topic.
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TermScore {
     /// The term.
@@ -124,6 +130,7 @@ pub struct TermScore {
 }
 
 /// Document frequencies per topic and over the pool (see the module doc).
+#[cfg(test)]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TopicTerms {
     docs: Vec<u64>,
@@ -132,6 +139,7 @@ pub struct TopicTerms {
     pool_df: HashMap<String, u64>,
 }
 
+#[cfg(test)]
 impl TopicTerms {
     /// Counts for `k` topics, all empty.
     pub fn new(k: usize) -> Self {

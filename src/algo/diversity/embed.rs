@@ -5,7 +5,7 @@
 //! feature hash is its token hash); with bigrams on, a bigram's feature hash is xxh3 of the two
 //! token hashes (16 bytes). The top `feature_bits` bits (default 20, about a million features)
 //! give the feature index (the hashing trick: rare collisions add a little noise). A feature's
-//! value is the sublinear term frequency `1 + ln(tf)`, times an optional idf weight ([`Idf`]).
+//! value is the sublinear term frequency `1 + ln(tf)`.
 //!
 //! **Projection.** The sparse vector is projected to `dim` dimensions with the sparse random
 //! matrix of Achlioptas (2003): each entry is `+1` or `-1` with probability 1/6 each (here
@@ -14,8 +14,8 @@
 //! so the projection is deterministic for a seed and costs `dim` table look-ups per feature. The
 //! zero-mean entries preserve inner products in expectation (Johnson-Lindenstrauss); the
 //! `sqrt(3)` scale is dropped because the result is L2-normalised. A text without tokens embeds
-//! to the zero vector. Being a pure function of the text (and the idf weights), the embedding
-//! need not be stored: it can be recomputed when topics are refitted.
+//! to the zero vector. Being a pure function of the text, the embedding need not be stored: it
+//! can be recomputed when topics are refitted.
 //!
 //! **Defaults, measured.** On `tests/fixtures/demo-mini.jsonl` (302 samples, 8 sources), k-means
 //! with k = 8 recovers the sources with this mean NMI (9 runs: 3 projection seeds x 3 k-means
@@ -34,15 +34,11 @@
 //! this sample length (median 110 words) almost every bigram is unique to its document, so
 //! bigrams add projection noise and no shared signal; they remain an option for longer texts.
 //!
-//! **Idf.** Weights are `ln((1 + N) / (1 + df)) + 1` (smoothed idf) over the `N` documents added
-//! to an [`Idf`]. They belong to the topic model: fit them on the pool when topics are (re)fitted
-//! and keep them fixed until the next refit, so that a sample's embedding does not depend on
-//! what was appended after it.
+//! **Idf.** The tests keep an idf weighting (`Idf`: `ln((1 + N) / (1 + df)) + 1`, smoothed idf
+//! over `N` documents) to measure it; since it lowers the NMI (above), embeddings use none.
 //!
 //! Clustering does not depend on this embedding: [`fit`](super::fit) takes any row-major `&[f32]`
 //! of dimension `D`, such as mean-pooled hidden states of the scoring model.
-
-use std::collections::HashMap;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -192,11 +188,16 @@ impl HashedEmbedder {
         out
     }
 
-    /// Projects sparse features (weighted by `idf` when given) and L2-normalises.
-    pub fn embed_features(&self, features: &[(u32, f32)], idf: Option<&Idf>) -> Vec<f32> {
+    /// Projects sparse features and L2-normalises.
+    pub fn embed_features(&self, features: &[(u32, f32)]) -> Vec<f32> {
+        self.project(features, |_| 1.0)
+    }
+
+    /// Projects sparse features, each value times `weight(feature)`, and L2-normalises.
+    fn project(&self, features: &[(u32, f32)], weight: impl Fn(u32) -> f32) -> Vec<f32> {
         let mut out = vec![0.0f32; self.dim];
         for &(f, tf) in features {
-            let w = tf * idf.map_or(1.0, |idf| idf.weight(f));
+            let w = tf * weight(f);
             let base = mix64(self.seed ^ u64::from(f));
             for (c, chunk) in out.chunks_mut(8).enumerate() {
                 let r =
@@ -214,28 +215,32 @@ impl HashedEmbedder {
     }
 
     /// The embedding of one text.
-    pub fn embed(&self, text: &str, idf: Option<&Idf>) -> Vec<f32> {
-        self.embed_features(&self.features(text), idf)
+    pub fn embed(&self, text: &str) -> Vec<f32> {
+        self.embed_features(&self.features(text))
+    }
+
+    /// The embedding of one text with idf weights (the tests' measurement of idf).
+    #[cfg(test)]
+    pub(crate) fn embed_weighted(&self, text: &str, idf: &Idf) -> Vec<f32> {
+        self.project(&self.features(text), |f| idf.weight(f))
     }
 
     /// The embeddings of many texts, row-major (`texts.len() x dim`), computed in parallel.
-    pub fn embed_all<S: AsRef<str> + Sync>(&self, texts: &[S], idf: Option<&Idf>) -> Vec<f32> {
-        let rows: Vec<Vec<f32>> = texts
-            .par_iter()
-            .map(|t| self.embed(t.as_ref(), idf))
-            .collect();
+    pub fn embed_all<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<f32> {
+        let rows: Vec<Vec<f32>> = texts.par_iter().map(|t| self.embed(t.as_ref())).collect();
         rows.concat()
     }
 }
 
-/// Document frequencies of hashed features, for idf weights. Additive: documents can be added
-/// one at a time as the pool grows (but see the module doc on when to refresh the weights).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Document frequencies of hashed features, for idf weights (test-only: see the module doc).
+#[cfg(test)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Idf {
     docs: u64,
-    df: HashMap<u32, u32>,
+    df: std::collections::HashMap<u32, u32>,
 }
 
+#[cfg(test)]
 impl Idf {
     /// No documents yet (every weight is 1).
     pub fn new() -> Self {
@@ -282,17 +287,14 @@ mod tests {
     #[test]
     fn unit_norm_deterministic_and_empty_is_zero() {
         let e = HashedEmbedder::default();
-        let v = e.embed("The cat sat on the mat.", None);
+        let v = e.embed("The cat sat on the mat.");
         assert_eq!(v.len(), DEFAULT_EMBED_DIM);
         assert!((cos(&v, &v) - 1.0).abs() < 1e-5);
-        assert_eq!(v, e.embed("the CAT sat  on the\nmat.", None));
-        assert!(e.embed("", None).iter().all(|&x| x == 0.0));
-        assert!(e.embed(" \n\t ", None).iter().all(|&x| x == 0.0));
+        assert_eq!(v, e.embed("the CAT sat  on the\nmat."));
+        assert!(e.embed("").iter().all(|&x| x == 0.0));
+        assert!(e.embed(" \n\t ").iter().all(|&x| x == 0.0));
         assert!(HashedEmbedder::new(0).is_err());
-        assert_eq!(
-            e.embed_all(&["a b", "c"], None).len(),
-            2 * DEFAULT_EMBED_DIM
-        );
+        assert_eq!(e.embed_all(&["a b", "c"]).len(), 2 * DEFAULT_EMBED_DIM);
     }
 
     #[test]
@@ -313,18 +315,9 @@ mod tests {
     #[test]
     fn similar_texts_are_closer_than_unrelated_ones() {
         let e = HashedEmbedder::new(256).unwrap();
-        let a = e.embed(
-            "the river flows through the valley to the sea near the old town",
-            None,
-        );
-        let b = e.embed(
-            "a river flows down the valley and reaches the sea by the town",
-            None,
-        );
-        let c = e.embed(
-            "fn main() { let x = vec![1, 2, 3]; println!(\"{:?}\", x); }",
-            None,
-        );
+        let a = e.embed("the river flows through the valley to the sea near the old town");
+        let b = e.embed("a river flows down the valley and reaches the sea by the town");
+        let c = e.embed("fn main() { let x = vec![1, 2, 3]; println!(\"{:?}\", x); }");
         assert!(cos(&a, &b) > cos(&a, &c) + 0.2);
     }
 

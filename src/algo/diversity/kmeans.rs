@@ -790,6 +790,7 @@ impl KMeansModel {
 
 /// A single row of dimension `dim` checked like [`fit`]'s input, for callers that assign one
 /// sample at a time.
+#[cfg(test)]
 pub fn check_row(x: &[f32], dim: usize) -> Result<()> {
     if x.len() != dim {
         return Err(DiversityError::DimMismatch {

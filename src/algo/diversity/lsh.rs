@@ -52,6 +52,8 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::error::{DiversityError, Result};
 use super::minhash::{Signature, DEFAULT_NUM_PERM};
+#[cfg(test)]
+use crate::algo::union_find::UnionFind;
 
 /// True Jaccard similarity at and above which two samples are near-duplicates by default.
 pub const DEFAULT_NEAR_DUPLICATE_THRESHOLD: f32 = 0.8;
@@ -228,16 +230,19 @@ impl LshIndex {
         }
     }
 
+    #[cfg(test)]
     /// The banding.
     pub fn params(&self) -> LshParams {
         self.params
     }
 
+    #[cfg(test)]
     /// Number of samples inserted.
     pub fn len(&self) -> usize {
         self.signatures.len()
     }
 
+    #[cfg(test)]
     /// Whether nothing was inserted.
     pub fn is_empty(&self) -> bool {
         self.signatures.is_empty()
@@ -253,6 +258,7 @@ impl LshIndex {
         Ok(())
     }
 
+    #[cfg(test)]
     /// Sample keys that share at least one bucket with `sig`, sorted, without repeats.
     pub fn candidates(&self, sig: &Signature) -> Result<Vec<u64>> {
         self.check_sig(sig)?;
@@ -267,6 +273,7 @@ impl LshIndex {
         Ok(out)
     }
 
+    #[cfg(test)]
     /// Candidates of `sig` whose estimated similarity is at least `min_jaccard`, most similar
     /// first (then by key).
     pub fn similar(&self, sig: &Signature, min_jaccard: f32) -> Result<Vec<(u64, f32)>> {
@@ -322,16 +329,19 @@ impl LshIndex {
         })
     }
 
+    #[cfg(test)]
     /// The overlap of an inserted sample.
     pub fn overlap(&self, key: u64) -> Option<Overlap> {
         self.overlaps.get(&key).copied()
     }
 
+    #[cfg(test)]
     /// `1 - overlap` of an inserted sample.
     pub fn novelty(&self, key: u64) -> Option<f32> {
         self.overlap(key).map(|o| o.novelty())
     }
 
+    #[cfg(test)]
     /// Every sample's overlap, sorted by key.
     pub fn overlaps(&self) -> Vec<(u64, Overlap)> {
         let mut out: Vec<(u64, Overlap)> = self.overlaps.iter().map(|(&k, &o)| (k, o)).collect();
@@ -339,12 +349,14 @@ impl LshIndex {
         out
     }
 
+    #[cfg(test)]
     /// The estimate cut for the default near-duplicate similarity with this index's signature
     /// length: [`grouping_threshold`]`(0.8, K)`.
     pub fn default_grouping_threshold(&self) -> f32 {
         grouping_threshold(DEFAULT_NEAR_DUPLICATE_THRESHOLD, self.num_perm)
     }
 
+    #[cfg(test)]
     /// Candidate pairs `(a, b, j)` with `a < b` and estimated similarity `j >= threshold`,
     /// sorted. For near-duplicates pass [`LshIndex::default_grouping_threshold`].
     pub fn near_duplicate_pairs(&self, threshold: f32) -> Vec<(u64, u64, f32)> {
@@ -369,6 +381,7 @@ impl LshIndex {
         out
     }
 
+    #[cfg(test)]
     /// Near-duplicate groups: connected components (of two or more samples) of the pairs with
     /// estimated similarity `>= threshold` (see [`LshIndex::default_grouping_threshold`]). Each
     /// group is sorted; groups are sorted by their smallest key.
@@ -384,57 +397,16 @@ impl LshIndex {
                 uf.union(i, j);
             }
         }
-        let mut groups: HashMap<usize, Vec<u64>> = HashMap::new();
-        for (i, &k) in ids.iter().enumerate() {
-            groups.entry(uf.find(i)).or_default().push(k);
-        }
-        let mut out: Vec<Vec<u64>> = groups.into_values().collect();
-        for g in &mut out {
-            g.sort_unstable();
-        }
-        out.sort_unstable_by_key(|g| g[0]);
-        out
+        uf.components()
+            .into_iter()
+            .map(|g| g.into_iter().map(|i| ids[i]).collect())
+            .collect()
     }
 }
 
 impl Default for LshIndex {
     fn default() -> Self {
         Self::with_defaults()
-    }
-}
-
-/// Union-find with path halving and union by size.
-pub(crate) struct UnionFind {
-    parent: Vec<usize>,
-    size: Vec<usize>,
-}
-
-impl UnionFind {
-    pub(crate) fn new(n: usize) -> Self {
-        UnionFind {
-            parent: (0..n).collect(),
-            size: vec![1; n],
-        }
-    }
-
-    pub(crate) fn find(&mut self, mut x: usize) -> usize {
-        while self.parent[x] != x {
-            self.parent[x] = self.parent[self.parent[x]];
-            x = self.parent[x];
-        }
-        x
-    }
-
-    pub(crate) fn union(&mut self, a: usize, b: usize) {
-        let (mut a, mut b) = (self.find(a), self.find(b));
-        if a == b {
-            return;
-        }
-        if self.size[a] < self.size[b] {
-            std::mem::swap(&mut a, &mut b);
-        }
-        self.parent[b] = a;
-        self.size[a] += self.size[b];
     }
 }
 

@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::error::{DiversityError, Result};
+use crate::algo::rank::for_each_mid_rank;
 
 /// `midrank / n` of each value (see the module doc). NaN is an error naming the sample.
 pub fn rank_normalise(values: &[f64]) -> Result<Vec<f64>> {
@@ -35,19 +36,16 @@ pub fn rank_normalise(values: &[f64]) -> Result<Vec<f64>> {
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
     let mut out = vec![0.0; n];
-    let mut i = 0;
-    while i < n {
-        let mut j = i + 1;
-        while j < n && values[order[j]] == values[order[i]] {
-            j += 1;
-        }
-        // Ranks i+1 ..= j (1-based); their mean.
-        let mid = (i + 1 + j) as f64 / 2.0;
-        for &o in &order[i..j] {
-            out[o] = mid / n as f64;
-        }
-        i = j;
-    }
+    for_each_mid_rank(
+        &order,
+        |&a, &b| values[a] == values[b],
+        |_| 1,
+        |run, mid| {
+            for &o in run {
+                out[o] = mid / n as f64;
+            }
+        },
+    );
     Ok(out)
 }
 
@@ -65,7 +63,9 @@ pub struct DiversityParts {
 }
 
 /// d(x) of every sample from its topic's cluster score and its novelty (parallel slices).
-/// Errors on different lengths, non-finite values, or novelty outside `[0, 1]`.
+/// Errors on different lengths, non-finite values, or novelty outside `[0, 1]`. The reference
+/// the tests hold `topics`' diversity scale to.
+#[cfg(test)]
 pub fn diversity(cluster_scores: &[f64], novelty: &[f64]) -> Result<Vec<DiversityParts>> {
     if cluster_scores.len() != novelty.len() {
         return Err(DiversityError::LengthMismatch {

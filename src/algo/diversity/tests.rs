@@ -89,7 +89,7 @@ fn planted_structure_sources() {
     let texts: Vec<&str> = pool.iter().map(|s| s.text.as_str()).collect();
     let sources = codes(&pool.iter().map(|s| s.source.as_str()).collect::<Vec<_>>());
     let e = HashedEmbedder::default();
-    let rows = e.embed_all(&texts, None);
+    let rows = e.embed_all(&texts);
     let mut runs = Vec::new();
     for seed in 0..5 {
         let f = fit(&rows, e.dim(), &KMeansParams::new(8).with_seed(seed)).unwrap();
@@ -125,7 +125,7 @@ fn planted_structure_sources() {
     let e_idf = Idf::fit(&e, &wiki.iter().map(|&i| texts[i]).collect::<Vec<_>>());
     let wiki_rows: Vec<f32> = wiki
         .iter()
-        .flat_map(|&i| e.embed(texts[i], Some(&e_idf)))
+        .flat_map(|&i| e.embed_weighted(texts[i], &e_idf))
         .collect();
     let wiki_fit = fit(&wiki_rows, e.dim(), &KMeansParams::new(wiki_k)).unwrap();
     let wiki_nmi = nmi(&wiki_topics, &topics_of(&wiki_fit)).unwrap();
@@ -307,7 +307,7 @@ fn incremental_equals_batch() {
     let e = HashedEmbedder::default();
     let dim = e.dim();
     let texts: Vec<&str> = pool.iter().map(|s| s.text.as_str()).collect();
-    let rows = e.embed_all(&texts, None);
+    let rows = e.embed_all(&texts);
     let rows_of = |idx: &[usize]| -> Vec<f32> {
         idx.iter()
             .flat_map(|&i| rows[i * dim..(i + 1) * dim].iter().copied())
@@ -384,7 +384,7 @@ fn bad_input() {
 
     // Fewer samples than topics.
     let texts: Vec<&str> = pool.iter().take(5).map(|s| s.text.as_str()).collect();
-    let err = fit(&e.embed_all(&texts, None), e.dim(), &KMeansParams::new(8)).unwrap_err();
+    let err = fit(&e.embed_all(&texts), e.dim(), &KMeansParams::new(8)).unwrap_err();
     assert_eq!(err, DiversityError::TooFewSamples { n: 5, k: 8 });
     assert!(err.to_string().contains("5 samples cannot form 8 topics"));
 
@@ -398,7 +398,7 @@ fn bad_input() {
     assert_eq!(lsh.novelty(30), Some(1.0));
     assert_eq!(lsh.novelty(31), Some(1.0));
     assert_eq!(lsh.novelty(32), Some(1.0));
-    let rows = e.embed_all(&texts, None);
+    let rows = e.embed_all(&texts);
     assert!(rows[30 * e.dim()..32 * e.dim()].iter().all(|&v| v == 0.0));
     let f = fit(&rows, e.dim(), &KMeansParams::new(4)).unwrap();
     let labels: Vec<u32> = f.assignments.iter().map(|a| a.topic).collect();
@@ -423,7 +423,7 @@ fn bad_input() {
         lsh.near_duplicate_groups(lsh.default_grouping_threshold()),
         vec![(0..20).collect::<Vec<u64>>()]
     );
-    let rows = e.embed_all(&same, None);
+    let rows = e.embed_all(&same);
     let f = fit(&rows, e.dim(), &KMeansParams::new(3)).unwrap();
     let stats = topic_stats(&f.model);
     assert_eq!(stats.iter().filter(|s| s.size > 0).count(), 1);
@@ -438,7 +438,7 @@ fn topics_are_readable_and_copies_score_low() {
     let pool = fixture();
     let texts: Vec<&str> = pool.iter().map(|s| s.text.as_str()).collect();
     let e = HashedEmbedder::default();
-    let rows = e.embed_all(&texts, None);
+    let rows = e.embed_all(&texts);
     let k = default_k(pool.len());
     let f = fit(&rows, e.dim(), &KMeansParams::new(k)).unwrap();
     let stats = topic_stats(&f.model);
@@ -520,7 +520,7 @@ fn measure_embedding_options() {
             let mut sum = 0.0;
             for projection_seed in 0..3 {
                 let e = HashedEmbedder::with_options(dim, 20, bigrams, projection_seed).unwrap();
-                sum += mean_nmi(&e.embed_all(&texts, None), dim);
+                sum += mean_nmi(&e.embed_all(&texts), dim);
             }
             line += &format!(" dim {dim}: {:.3}", sum / 3.0);
         }
@@ -602,4 +602,41 @@ fn measure_banding() {
             err / n as f64
         );
     }
+}
+
+/// The module's walk-through (a doc example before its reference parts became test-only):
+/// novelty from an LSH index, topics from idf-weighted embeddings, d(x) with its parts.
+#[test]
+fn novelty_topics_and_d_from_four_texts() {
+    let texts = [
+        "The river flows through the valley to the sea.",
+        "The river flows through the valley to the sea!",
+        "fn main() { println!(\"hello\"); }",
+        "def main(): print('hello')",
+    ];
+    // Novelty.
+    let hasher = MinHasher::default();
+    let mut lsh = LshIndex::with_defaults();
+    for (key, text) in texts.iter().enumerate() {
+        lsh.insert(key as u64, hasher.signature_of_text(text))
+            .unwrap();
+    }
+    let novelty: Vec<f64> = (0..texts.len() as u64)
+        .map(|k| lsh.novelty(k).map_or(1.0, f64::from))
+        .collect();
+    // Text 0 has the same words as text 1.
+    assert_eq!(novelty[0], 0.0);
+    // Topics.
+    let embedder = HashedEmbedder::default();
+    let idf = Idf::fit(&embedder, &texts);
+    let rows: Vec<f32> = texts
+        .iter()
+        .flat_map(|t| embedder.embed_weighted(t, &idf))
+        .collect();
+    let topics = fit(&rows, embedder.dim(), &KMeansParams::new(2)).unwrap();
+    let labels: Vec<u32> = topics.assignments.iter().map(|a| a.topic).collect();
+    let scores = sample_cluster_scores(&labels, &topic_stats(&topics.model)).unwrap();
+    // d(x) with its parts.
+    let d = diversity(&scores, &novelty).unwrap();
+    assert!(d[2].d > d[0].d);
 }

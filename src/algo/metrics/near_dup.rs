@@ -15,11 +15,10 @@
 
 use rayon::prelude::*;
 
-use super::hash::U64Map;
 use crate::algo::diversity::{
-    bucket_keys, grouping_threshold, LshParams, MinHasher, Signature, UnionFind,
-    DEFAULT_NEAR_DUPLICATE_THRESHOLD,
+    bucket_keys, grouping_threshold, LshParams, MinHasher, DEFAULT_NEAR_DUPLICATE_THRESHOLD,
 };
+use crate::algo::grouping::link_near_duplicates;
 
 /// Near-duplicate statistics of a mix.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,7 +45,7 @@ pub fn near_duplicates(docs: &[(&str, u32)]) -> NearDupStats {
     let hasher = MinHasher::default();
     let params = LshParams::default();
     let cut = grouping_threshold(DEFAULT_NEAR_DUPLICATE_THRESHOLD, hasher.num_perm());
-    let signed: Vec<(Signature, Vec<u64>)> = drawn
+    let (sigs, keys): (Vec<_>, Vec<_>) = drawn
         .par_iter()
         .map(|&(text, _)| {
             let sig = hasher.signature_of_text(text);
@@ -54,24 +53,8 @@ pub fn near_duplicates(docs: &[(&str, u32)]) -> NearDupStats {
             let keys = bucket_keys(&sig, &params).unwrap_or_default();
             (sig, keys)
         })
-        .collect();
-    let mut buckets: U64Map<Vec<usize>> = U64Map::default();
-    for (i, (_, keys)) in signed.iter().enumerate() {
-        for &k in keys {
-            buckets.entry(k).or_default().push(i);
-        }
-    }
-    let mut uf = UnionFind::new(drawn.len());
-    for members in buckets.values().filter(|m| m.len() > 1) {
-        for (x, &a) in members.iter().enumerate() {
-            for &b in &members[x + 1..] {
-                if uf.find(a) != uf.find(b) && signed[a].0.similarity_unchecked(&signed[b].0) >= cut
-                {
-                    uf.union(a, b);
-                }
-            }
-        }
-    }
+        .unzip();
+    let mut uf = link_near_duplicates(&sigs, &keys, cut);
     let mut size = vec![0u64; drawn.len()];
     let roots: Vec<usize> = (0..drawn.len()).map(|i| uf.find(i)).collect();
     for &r in &roots {

@@ -385,9 +385,48 @@ pub fn weights_keeping_grid(
     previous_grid: Option<usize>,
 ) -> Result<Weighted> {
     check_params(kernel)?;
+    let (eligible, mut ex) = eligibility(samples, kernel);
+    check_scores_exist(samples, kernel)?;
+    let mut domain_shares = None;
+    let mut density = None;
+    let w: Vec<f64> = match kernel {
+        Kernel::Natural => eligible.iter().map(|&e| e as u8 as f64).collect(),
+        Kernel::Domain { shares, normalise } => {
+            let resolved = resolve_shares(shares, *normalise, sources)?;
+            let w = domain_weights(samples, &eligible, &resolved);
+            domain_shares = Some(resolved);
+            w
+        }
+        Kernel::Linear { alpha } => linear_weights(samples, &eligible, *alpha),
+        Kernel::BivariateBeta { a, b, c } => {
+            let (w, g) = bivariate_beta_weights(samples, &eligible, (*a, *b, *c), previous_grid);
+            density = Some(g);
+            w
+        }
+        Kernel::QualityThreshold { fraction } => {
+            quality_threshold_weights(samples, &eligible, *fraction)
+        }
+        Kernel::TopicBalanced => topic_balanced_weights(samples, &eligible),
+    };
+    ex.eligible = w.iter().filter(|&&x| x > 0.0).count() as u64;
+    if ex.eligible == 0 {
+        return Err(MixError::NothingToDraw {
+            kernel: kernel.name(),
+        });
+    }
+    Ok(Weighted {
+        w,
+        exclusions: ex,
+        domain_shares,
+        density,
+    })
+}
+
+/// Step 1: which samples the kernel can weigh (tokens, and the scores it needs), and why the
+/// others are left out (`eligible` still 0: it counts positive weights once they are known).
+fn eligibility(samples: &[MixSample], kernel: &Kernel) -> (Vec<bool>, Exclusions) {
     let (need_q, need_d, need_topic) = kernel.needs();
-    // Eligibility (parallel), then the counts and which scores exist at all.
-    let eligible: Vec<u8> = samples
+    let reason: Vec<u8> = samples
         .par_iter()
         .map(|s| {
             if s.tokens == 0 {
@@ -404,22 +443,24 @@ pub fn weights_keeping_grid(
         })
         .collect();
     let mut reasons = [0u64; 5];
-    for &e in &eligible {
+    for &e in &reason {
         reasons[e as usize] += 1;
     }
-    let mut ex = Exclusions {
+    let ex = Exclusions {
         zero_tokens: reasons[1],
         no_quality: reasons[2],
         no_diversity: reasons[3],
         no_topic: reasons[4],
         ..Default::default()
     };
-    let any_q = samples.par_iter().any(|s| s.q.is_some());
-    let any_d = samples.par_iter().any(|s| s.d.is_some());
-    let any_topic = samples.par_iter().any(|s| s.topic.is_some());
-    let eligible: Vec<bool> = eligible.into_par_iter().map(|e| e == 0).collect();
+    (reason.into_par_iter().map(|e| e == 0).collect(), ex)
+}
+
+/// Step 2: a kernel that needs a score no sample has is refused with what to run.
+fn check_scores_exist(samples: &[MixSample], kernel: &Kernel) -> Result<()> {
+    let (need_q, need_d, need_topic) = kernel.needs();
     let name = kernel.name();
-    if need_q && !any_q {
+    if need_q && !samples.par_iter().any(|s| s.q.is_some()) {
         return Err(MixError::MissingScore {
             kernel: name,
             what: "a quality score q(x)",
@@ -427,7 +468,7 @@ pub fn weights_keeping_grid(
             alt: ", topic-balanced",
         });
     }
-    if need_d && !any_d {
+    if need_d && !samples.par_iter().any(|s| s.d.is_some()) {
         return Err(MixError::MissingScore {
             kernel: name,
             what: "a diversity score d(x)",
@@ -435,7 +476,7 @@ pub fn weights_keeping_grid(
             alt: ", quality-threshold",
         });
     }
-    if need_topic && !any_topic {
+    if need_topic && !samples.par_iter().any(|s| s.topic.is_some()) {
         return Err(MixError::MissingScore {
             kernel: name,
             what: "a topic",
@@ -443,111 +484,225 @@ pub fn weights_keeping_grid(
             alt: ", quality-threshold",
         });
     }
-    let mut domain_shares = None;
-    let mut density = None;
-    let w: Vec<f64> = match kernel {
-        Kernel::Natural => eligible.iter().map(|&e| e as u8 as f64).collect(),
-        Kernel::Domain { shares, normalise } => {
-            let resolved = resolve_shares(shares, *normalise, sources)?;
-            let w = samples
-                .iter()
-                .zip(&eligible)
-                .map(|(s, &e)| {
-                    let share = resolved.get(s.source as usize).copied().unwrap_or(0.0);
-                    if e && share > 0.0 {
-                        1.0
-                    } else {
-                        0.0
-                    }
-                })
-                .collect();
-            domain_shares = Some(resolved);
-            w
-        }
-        Kernel::Linear { alpha } => samples
+    Ok(())
+}
+
+/// `domain`: 1 for an eligible sample of a source with a positive share, else 0.
+fn domain_weights(samples: &[MixSample], eligible: &[bool], shares: &[f64]) -> Vec<f64> {
+    samples
+        .iter()
+        .zip(eligible)
+        .map(|(s, &e)| {
+            let share = shares.get(s.source as usize).copied().unwrap_or(0.0);
+            if e && share > 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+/// `linear`: alpha d + (1 - alpha) q.
+fn linear_weights(samples: &[MixSample], eligible: &[bool], alpha: f64) -> Vec<f64> {
+    samples
+        .par_iter()
+        .zip(eligible.par_iter())
+        .map(|(s, &e)| {
+            if !e {
+                return 0.0;
+            }
+            let q = s.q.unwrap_or(0.0) as f64;
+            let d = s.d.unwrap_or(0.0) as f64;
+            (alpha * d + (1.0 - alpha) * q).max(0.0)
+        })
+        .collect()
+}
+
+/// `bivariate-beta`: the Olkin-Liu density over the pool density g of the eligible samples'
+/// (q, d), fitted on the grid [`PoolDensity::grid_keeping`] chooses. Returns g too.
+fn bivariate_beta_weights(
+    samples: &[MixSample],
+    eligible: &[bool],
+    (a, b, c): (f64, f64, f64),
+    previous_grid: Option<usize>,
+) -> (Vec<f64>, PoolDensity) {
+    let g = PoolDensity::fit_iter_keeping(
+        samples
             .par_iter()
             .zip(eligible.par_iter())
-            .map(|(s, &e)| {
-                if !e {
-                    return 0.0;
-                }
-                let q = s.q.unwrap_or(0.0) as f64;
-                let d = s.d.unwrap_or(0.0) as f64;
-                (alpha * d + (1.0 - alpha) * q).max(0.0)
-            })
-            .collect(),
-        Kernel::BivariateBeta { a, b, c } => {
-            let g = PoolDensity::fit_iter_keeping(
-                samples
-                    .par_iter()
-                    .zip(eligible.par_iter())
-                    .filter(|(_, &e)| e)
-                    .map(|(s, _)| (s.q.unwrap_or(0.0), s.d.unwrap_or(0.0))),
-                previous_grid,
-            );
-            let ln_b = ln_beta3(*a, *b, *c);
-            let w = samples
-                .par_iter()
-                .zip(eligible.par_iter())
-                .map(|(s, &e)| {
-                    if !e {
-                        return 0.0;
-                    }
-                    let (q, d) = (s.q.unwrap_or(0.0) as f64, s.d.unwrap_or(0.0) as f64);
-                    (ln_bivariate_beta(q, d, *a, *b, *c, ln_b) - g.at(q, d).ln()).exp()
-                })
-                .collect();
-            density = Some(g);
-            w
-        }
-        Kernel::QualityThreshold { fraction } => {
-            let mut qs: Vec<f32> = samples
-                .iter()
-                .zip(&eligible)
-                .filter(|(_, &e)| e)
-                .map(|(s, _)| s.q.unwrap_or(0.0))
-                .collect();
-            let keep = ((qs.len() as f64 * fraction).ceil() as usize).clamp(1, qs.len().max(1));
-            let threshold = if qs.is_empty() {
-                f32::INFINITY
-            } else {
-                let k = qs.len() - keep;
-                *qs.select_nth_unstable_by(k, f32::total_cmp).1
-            };
-            samples
-                .iter()
-                .zip(&eligible)
-                .map(|(s, &e)| (e && s.q.unwrap_or(0.0) >= threshold) as u8 as f64)
-                .collect()
-        }
-        Kernel::TopicBalanced => {
-            let mut topic_tokens: HashMap<u32, u64> = HashMap::new();
-            for (s, &e) in samples.iter().zip(&eligible) {
-                if e {
-                    *topic_tokens.entry(s.topic.unwrap_or(0)).or_default() += s.tokens as u64;
-                }
+            .filter(|(_, &e)| e)
+            .map(|(s, _)| (s.q.unwrap_or(0.0), s.d.unwrap_or(0.0))),
+        previous_grid,
+    );
+    let ln_b = ln_beta3(a, b, c);
+    let w = samples
+        .par_iter()
+        .zip(eligible.par_iter())
+        .map(|(s, &e)| {
+            if !e {
+                return 0.0;
             }
-            samples
-                .iter()
-                .zip(&eligible)
-                .map(|(s, &e)| {
-                    if e {
-                        1.0 / topic_tokens[&s.topic.unwrap_or(0)] as f64
-                    } else {
-                        0.0
-                    }
-                })
-                .collect()
-        }
+            let (q, d) = (s.q.unwrap_or(0.0) as f64, s.d.unwrap_or(0.0) as f64);
+            (ln_bivariate_beta(q, d, a, b, c, ln_b) - g.at(q, d).ln()).exp()
+        })
+        .collect();
+    (w, g)
+}
+
+/// `quality-threshold`: 1 for the eligible samples whose q is among the top `fraction` (at
+/// least one sample; ties at the threshold all kept).
+fn quality_threshold_weights(samples: &[MixSample], eligible: &[bool], fraction: f64) -> Vec<f64> {
+    let mut qs: Vec<f32> = samples
+        .iter()
+        .zip(eligible)
+        .filter(|(_, &e)| e)
+        .map(|(s, _)| s.q.unwrap_or(0.0))
+        .collect();
+    let keep = ((qs.len() as f64 * fraction).ceil() as usize).clamp(1, qs.len().max(1));
+    let threshold = if qs.is_empty() {
+        f32::INFINITY
+    } else {
+        let k = qs.len() - keep;
+        *qs.select_nth_unstable_by(k, f32::total_cmp).1
     };
-    ex.eligible = w.iter().filter(|&&x| x > 0.0).count() as u64;
-    if ex.eligible == 0 {
-        return Err(MixError::NothingToDraw { kernel: name });
+    samples
+        .iter()
+        .zip(eligible)
+        .map(|(s, &e)| (e && s.q.unwrap_or(0.0) >= threshold) as u8 as f64)
+        .collect()
+}
+
+/// `topic-balanced`: 1 / (tokens of the sample's topic), so every topic weighs the same.
+fn topic_balanced_weights(samples: &[MixSample], eligible: &[bool]) -> Vec<f64> {
+    let mut topic_tokens: HashMap<u32, u64> = HashMap::new();
+    for (s, &e) in samples.iter().zip(eligible) {
+        if e {
+            *topic_tokens.entry(s.topic.unwrap_or(0)).or_default() += s.tokens as u64;
+        }
     }
-    Ok(Weighted {
-        w,
-        exclusions: ex,
-        domain_shares,
-        density,
-    })
+    samples
+        .iter()
+        .zip(eligible)
+        .map(|(s, &e)| {
+            if e {
+                1.0 / topic_tokens[&s.topic.unwrap_or(0)] as f64
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod step_tests {
+    use super::*;
+
+    fn sample(
+        tokens: u32,
+        source: u32,
+        q: Option<f32>,
+        d: Option<f32>,
+        topic: Option<u32>,
+    ) -> MixSample {
+        MixSample {
+            key: 0,
+            tokens,
+            source,
+            topic,
+            q,
+            d,
+        }
+    }
+
+    fn pool() -> Vec<MixSample> {
+        vec![
+            sample(0, 0, Some(0.5), Some(0.5), Some(0)),
+            sample(10, 0, None, Some(0.5), Some(0)),
+            sample(10, 1, Some(0.2), None, None),
+            sample(10, 1, Some(0.9), Some(0.1), Some(1)),
+            sample(30, 0, Some(0.6), Some(0.8), Some(0)),
+        ]
+    }
+
+    #[test]
+    fn eligibility_counts_the_first_reason_each_sample_is_left_out() {
+        let (eligible, ex) = eligibility(&pool(), &Kernel::DEFAULT_BIVARIATE_BETA);
+        assert_eq!(eligible, vec![false, false, false, true, true]);
+        assert_eq!(
+            (
+                ex.zero_tokens,
+                ex.no_quality,
+                ex.no_diversity,
+                ex.no_topic,
+                ex.eligible
+            ),
+            (1, 1, 1, 0, 0)
+        );
+        let (eligible, ex) = eligibility(&pool(), &Kernel::TopicBalanced);
+        assert_eq!(eligible, vec![false, true, false, true, true]);
+        assert_eq!((ex.zero_tokens, ex.no_topic), (1, 1));
+        let (eligible, _) = eligibility(&pool(), &Kernel::Natural);
+        assert_eq!(eligible, vec![false, true, true, true, true]);
+    }
+
+    #[test]
+    fn check_scores_exist_names_what_to_run() {
+        let unscored = vec![sample(10, 0, None, None, None)];
+        match check_scores_exist(&unscored, &Kernel::QualityThreshold { fraction: 0.5 }) {
+            Err(MixError::MissingScore { run, .. }) => assert_eq!(run, "samplemix score"),
+            r => panic!("{r:?}"),
+        }
+        match check_scores_exist(&unscored, &Kernel::TopicBalanced) {
+            Err(MixError::MissingScore { what, .. }) => assert_eq!(what, "a topic"),
+            r => panic!("{r:?}"),
+        }
+        assert!(check_scores_exist(&unscored, &Kernel::Natural).is_ok());
+        assert!(check_scores_exist(&pool(), &Kernel::DEFAULT_BIVARIATE_BETA).is_ok());
+    }
+
+    #[test]
+    fn the_simple_kernels_weigh_as_documented() {
+        let p = pool();
+        let all = vec![false, true, true, true, true];
+        assert_eq!(
+            domain_weights(&p, &all, &[0.0, 1.0]),
+            vec![0.0, 0.0, 1.0, 1.0, 0.0]
+        );
+        let lin = linear_weights(&p, &all, 0.25);
+        assert_eq!(lin[0], 0.0);
+        assert!((lin[3] - (0.25 * 0.1f32 as f64 + 0.75 * 0.9f32 as f64)).abs() < 1e-12);
+        assert!(
+            (lin[1] - 0.25 * 0.5).abs() < 1e-12,
+            "a missing q counts as 0"
+        );
+        // q of the eligible: 0.2, 0.9, 0.6 (and 0 for the missing one): the top half is 2 of 4.
+        assert_eq!(
+            quality_threshold_weights(&p, &all, 0.5),
+            vec![0.0, 0.0, 0.0, 1.0, 1.0]
+        );
+        assert_eq!(
+            quality_threshold_weights(&p, &[false; 5], 0.5),
+            vec![0.0; 5]
+        );
+        // Topic 0 holds 50 eligible tokens (None counts as topic 0), topic 1 holds 10.
+        assert_eq!(
+            topic_balanced_weights(&p, &all),
+            vec![0.0, 1.0 / 50.0, 1.0 / 50.0, 1.0 / 10.0, 1.0 / 50.0]
+        );
+    }
+
+    #[test]
+    fn bivariate_beta_weights_divide_the_target_by_the_pool_density() {
+        let p = pool();
+        let eligible = vec![false, false, false, true, true];
+        let (w, g) = bivariate_beta_weights(&p, &eligible, (2.0, 2.0, 2.0), None);
+        assert_eq!(g.grid, PoolDensity::MIN_GRID);
+        assert_eq!((w[0], w[1], w[2]), (0.0, 0.0, 0.0));
+        let ln_b = ln_beta3(2.0, 2.0, 2.0);
+        let (q, d) = (0.6f32 as f64, 0.8f32 as f64);
+        let want = (ln_bivariate_beta(q, d, 2.0, 2.0, 2.0, ln_b) - g.at(q, d).ln()).exp();
+        assert_eq!(w[4], want);
+        assert!(w[3] > 0.0 && w[4] > 0.0);
+    }
 }

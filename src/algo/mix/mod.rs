@@ -52,6 +52,8 @@ mod tests;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::algo::rank::for_each_mid_rank;
+
 pub use error::{MixError, Result};
 pub use kernel::{
     bivariate_beta_density, ln_gamma, weights, weights_keeping_grid, Exclusions, Kernel,
@@ -92,19 +94,17 @@ pub fn quality_from_nll(nll: &[Option<f32>]) -> Vec<Option<f32>> {
     order.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let n = order.len();
     let mut out = vec![None; nll.len()];
-    let mut i = 0;
-    while i < n {
-        let mut j = i + 1;
-        while j < n && order[j].0 == order[i].0 {
-            j += 1;
-        }
-        let mid = (i + 1 + j) as f64 / 2.0;
-        let q = (1.0 - mid / n as f64) as f32;
-        for &(_, idx) in &order[i..j] {
-            out[idx as usize] = Some(q);
-        }
-        i = j;
-    }
+    for_each_mid_rank(
+        &order,
+        |a, b| a.0 == b.0,
+        |_| 1,
+        |run, mid| {
+            let q = (1.0 - mid / n as f64) as f32;
+            for &(_, idx) in run {
+                out[idx as usize] = Some(q);
+            }
+        },
+    );
     out
 }
 

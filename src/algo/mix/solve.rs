@@ -79,7 +79,17 @@ pub struct Draw {
 /// u(x) in `[0, 1)`: the upper 32 bits of xxh3-64 of the key's 8 little-endian bytes under the
 /// seed, divided by 2^32.
 pub fn stable_uniform(seed: u64, key: u64) -> f64 {
-    (xxh3_64_with_seed(&key.to_le_bytes(), seed) >> 32) as f64 / 4_294_967_296.0
+    uniform_of_bits(uniform_bits(seed, key))
+}
+
+/// The 32 bits behind [`stable_uniform`]: the draw keeps these (4 bytes a sample, not 8).
+fn uniform_bits(seed: u64, key: u64) -> u32 {
+    (xxh3_64_with_seed(&key.to_le_bytes(), seed) >> 32) as u32
+}
+
+/// The uniform of [`uniform_bits`]' bits (exact: every u32 is an f64).
+fn uniform_of_bits(bits: u32) -> f64 {
+    f64::from(bits) / 4_294_967_296.0
 }
 
 /// One source's token curve: tokens(λ) = Σ min(cap, λ w) t over its samples with w > 0, the
@@ -191,8 +201,71 @@ pub fn draw(
     weighted: &Weighted,
     params: &DrawParams,
 ) -> Result<Draw> {
+    check_params(samples, sources, params)?;
     let n_src = sources.len();
-    if let Some(s) = samples.iter().find(|s| s.source as usize >= n_src) {
+    let cap = f64::from(params.max_repeat);
+    let t_budget = params.tokens as f64;
+    let w = &weighted.w;
+    let curves = curves(samples, w, n_src);
+    let max_s: Vec<f64> = curves.iter().map(|c| c.max(cap)).collect();
+    let reachable: f64 = max_s.iter().sum();
+    if t_budget > reachable {
+        return Err(MixError::BudgetUnreachable {
+            requested: params.tokens,
+            reachable: reachable as u64,
+            max_repeat: params.max_repeat,
+            eligible: weighted.exclusions.eligible,
+        });
+    }
+    let (natural, natural_share) = natural_shares(samples, n_src);
+    let (lo, hi) = token_bounds(&params.bounds, sources, &natural_share, t_budget)?;
+    let solve = Solve {
+        curves: &curves,
+        cap,
+        t_budget,
+        lo: &lo,
+        hi: &hi,
+        max_s: &max_s,
+    };
+    let (pin, target) = solve.initial_pins(weighted.domain_shares.as_deref(), &params.bounds)?;
+    solve.check_sources(sources, &pin, &target, params.max_repeat)?;
+    let (pin, target, lambda_free) = solve.active_set(pin, target)?;
+    let scale = solve.scales(&pin, &target, lambda_free);
+    let expected: Vec<f64> = (0..n_src)
+        .map(|s| curves[s].tokens(scale[s], cap))
+        .collect();
+    let rounding = Rounding {
+        samples,
+        w,
+        u: samples
+            .par_iter()
+            .map(|s| uniform_bits(params.seed, s.key))
+            .collect(),
+        scale,
+        cap,
+    };
+    let rho = rounding.correct(&pin, &expected, &max_s);
+    let counts = rounding.counts(&rho);
+    let per_source = per_source_totals(
+        samples,
+        &counts,
+        (natural, natural_share),
+        &expected,
+        &rho,
+        &rounding.scale,
+        &pin,
+    );
+    Ok(Draw {
+        tokens: per_source.iter().map(|p| p.mixed_tokens).sum(),
+        counts,
+        expected_tokens: expected.iter().sum(),
+        per_source,
+    })
+}
+
+/// Step 1: the parameters a draw refuses before any work.
+fn check_params(samples: &[MixSample], sources: &[String], params: &DrawParams) -> Result<()> {
+    if let Some(s) = samples.iter().find(|s| s.source as usize >= sources.len()) {
         return Err(MixError::UnknownSource {
             name: format!("#{}", s.source),
             known: sources.join(", "),
@@ -208,47 +281,45 @@ pub fn draw(
             expected: "at least 1",
         });
     }
-    let cap = params.max_repeat as f64;
-    let t_budget = params.tokens as f64;
-    let w = &weighted.w;
-    let curves = curves(samples, w, n_src);
-    let max_s: Vec<f64> = curves.iter().map(|c| c.max(cap)).collect();
-    let reachable: f64 = max_s.iter().sum();
-    if t_budget > reachable {
-        return Err(MixError::BudgetUnreachable {
-            requested: params.tokens,
-            reachable: reachable as u64,
-            max_repeat: params.max_repeat,
-            eligible: weighted.exclusions.eligible,
-        });
-    }
+    Ok(())
+}
 
-    // Natural shares: of the pool's tokens.
+/// Step 2: each source's tokens in the pool and its share of the pool's tokens.
+fn natural_shares(samples: &[MixSample], n_src: usize) -> (Vec<u64>, Vec<f64>) {
     let mut natural = vec![0u64; n_src];
     for s in samples {
         natural[s.source as usize] += s.tokens as u64;
     }
     let pool_tokens: u64 = natural.iter().sum();
-    let natural_share: Vec<f64> = natural
+    let natural_share = natural
         .iter()
         .map(|&t| t as f64 / pool_tokens.max(1) as f64)
         .collect();
+    (natural, natural_share)
+}
 
-    // Bounds in tokens.
+fn check_share(what: &'static str, v: f64) -> Result<()> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(())
+    } else {
+        Err(MixError::BadParameter {
+            what,
+            value: v.to_string(),
+            expected: "a finite number >= 0",
+        })
+    }
+}
+
+/// Step 3: the share bounds in tokens, (low, high) per source.
+fn token_bounds(
+    bounds: &ShareBounds,
+    sources: &[String],
+    natural_share: &[f64],
+    t_budget: f64,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let n_src = sources.len();
     let mut lo = vec![0.0f64; n_src];
     let mut hi = vec![f64::INFINITY; n_src];
-    let bounds = &params.bounds;
-    let check_share = |what: &'static str, v: f64| -> Result<()> {
-        if v.is_finite() && v >= 0.0 {
-            Ok(())
-        } else {
-            Err(MixError::BadParameter {
-                what,
-                value: v.to_string(),
-                expected: "a finite number >= 0",
-            })
-        }
-    };
     if let Some((a, b)) = bounds.relative {
         check_share("lower source bound", a)?;
         check_share("upper source bound", b)?;
@@ -274,87 +345,166 @@ pub fn draw(
         let s = source_id(name, sources)?;
         hi[s] = hi[s].min(share * t_budget);
     }
-    let mut pin = vec![Pin::Free; n_src];
-    let mut target = vec![0.0f64; n_src];
-    if let Some(shares) = &weighted.domain_shares {
-        if !bounds.is_empty() {
-            return Err(MixError::BadParameter {
-                what: "source bounds",
-                value: "given with kernel domain".into(),
-                expected: "none: the domain kernel fixes every source's share",
-            });
-        }
-        for s in 0..n_src {
-            pin[s] = Pin::Exact;
-            target[s] = shares[s] * t_budget;
-        }
-    } else if !bounds.is_empty() {
-        let sum_lo: f64 = lo.iter().sum();
-        if sum_lo > t_budget * (1.0 + 1e-9) {
-            return Err(MixError::InfeasibleBounds {
-                reason: format!(
-                    "the minimum shares add up to {:.6}, more than 1",
-                    sum_lo / t_budget
-                ),
-            });
-        }
-        let sum_hi: f64 = (0..n_src).map(|s| hi[s].min(max_s[s])).sum();
-        if sum_hi < t_budget * (1.0 - 1e-9) {
-            return Err(MixError::InfeasibleBounds {
-                reason: format!(
-                    "the maximum shares (limited by what each source can supply) add up to \
-                     {:.6}, less than 1",
-                    sum_hi / t_budget
-                ),
-            });
-        }
-    }
-    for s in 0..n_src {
-        if lo[s] > max_s[s] * (1.0 + 1e-12) || (pin[s] == Pin::Exact && target[s] > max_s[s]) {
-            return Err(MixError::SourceUnreachable {
-                source_name: sources[s].clone(),
-                required: lo[s].max(target[s]).ceil() as u64,
-                reachable: max_s[s] as u64,
-                max_repeat: params.max_repeat,
-            });
-        }
+    Ok((lo, hi))
+}
+
+/// The budget solve over the sources' token curves.
+struct Solve<'a> {
+    curves: &'a [Curve],
+    cap: f64,
+    t_budget: f64,
+    /// Token bounds per source.
+    lo: &'a [f64],
+    hi: &'a [f64],
+    /// The most tokens each source can supply.
+    max_s: &'a [f64],
+}
+
+impl Solve<'_> {
+    fn n_src(&self) -> usize {
+        self.curves.len()
     }
 
-    // Active set: pin the most violating free source at its bound, release pinned sources the
-    // free scale would keep inside their interval, until nothing changes.
-    let mut lambda_free = 0.0;
-    for _ in 0..(4 * n_src + 8) {
-        let fixed: f64 = (0..n_src)
-            .filter(|&s| pin[s] != Pin::Free)
-            .map(|s| target[s])
-            .sum();
-        let free: Vec<usize> = (0..n_src).filter(|&s| pin[s] == Pin::Free).collect();
-        let remaining = t_budget - fixed;
-        let free_max: f64 = free.iter().map(|&s| max_s[s]).sum();
-        if remaining > free_max * (1.0 + 1e-12) + 1e-9 * t_budget {
-            return Err(MixError::InfeasibleBounds {
-                reason: format!(
-                    "after pinning the constrained sources, the others can supply at most {} of \
-                     the remaining {} tokens",
-                    free_max as u64, remaining as u64
-                ),
-            });
+    /// Step 4: every source pinned at its exact share under the domain kernel, else free; the
+    /// bounds checked for feasibility.
+    fn initial_pins(
+        &self,
+        domain_shares: Option<&[f64]>,
+        bounds: &ShareBounds,
+    ) -> Result<(Vec<Pin>, Vec<f64>)> {
+        let (n_src, t_budget) = (self.n_src(), self.t_budget);
+        let mut pin = vec![Pin::Free; n_src];
+        let mut target = vec![0.0f64; n_src];
+        if let Some(shares) = domain_shares {
+            if !bounds.is_empty() {
+                return Err(MixError::BadParameter {
+                    what: "source bounds",
+                    value: "given with kernel domain".into(),
+                    expected: "none: the domain kernel fixes every source's share",
+                });
+            }
+            for s in 0..n_src {
+                pin[s] = Pin::Exact;
+                target[s] = shares[s] * t_budget;
+            }
+        } else if !bounds.is_empty() {
+            let sum_lo: f64 = self.lo.iter().sum();
+            if sum_lo > t_budget * (1.0 + 1e-9) {
+                return Err(MixError::InfeasibleBounds {
+                    reason: format!(
+                        "the minimum shares add up to {:.6}, more than 1",
+                        sum_lo / t_budget
+                    ),
+                });
+            }
+            let sum_hi: f64 = (0..n_src).map(|s| self.hi[s].min(self.max_s[s])).sum();
+            if sum_hi < t_budget * (1.0 - 1e-9) {
+                return Err(MixError::InfeasibleBounds {
+                    reason: format!(
+                        "the maximum shares (limited by what each source can supply) add up to \
+                         {:.6}, less than 1",
+                        sum_hi / t_budget
+                    ),
+                });
+            }
         }
-        let hi_l = free
-            .iter()
-            .map(|&s| curves[s].lambda_full(cap))
-            .fold(0.0, f64::max);
-        lambda_free = invert(remaining.min(free_max), hi_l, |l| {
-            free.iter().map(|&s| curves[s].tokens(l, cap)).sum()
-        });
-        let tol = 1e-9 * t_budget;
+        Ok((pin, target))
+    }
+
+    /// Step 5: every source can supply its minimum (or its exact share).
+    fn check_sources(
+        &self,
+        sources: &[String],
+        pin: &[Pin],
+        target: &[f64],
+        max_repeat: u16,
+    ) -> Result<()> {
+        let (lo, max_s) = (self.lo, self.max_s);
+        for s in 0..self.n_src() {
+            if lo[s] > max_s[s] * (1.0 + 1e-12) || (pin[s] == Pin::Exact && target[s] > max_s[s]) {
+                return Err(MixError::SourceUnreachable {
+                    source_name: sources[s].clone(),
+                    required: lo[s].max(target[s]).ceil() as u64,
+                    reachable: max_s[s] as u64,
+                    max_repeat,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Step 6, the active set: pin the most violating free source at its bound, release pinned
+    /// sources the free scale would keep inside their interval, until nothing changes. Returns
+    /// the pins, their targets and the free sources' scale.
+    fn active_set(
+        &self,
+        mut pin: Vec<Pin>,
+        mut target: Vec<f64>,
+    ) -> Result<(Vec<Pin>, Vec<f64>, f64)> {
+        let n_src = self.n_src();
+        let (curves, cap, t_budget) = (self.curves, self.cap, self.t_budget);
+        let (lo, hi) = (self.lo, self.hi);
+        let mut lambda_free = 0.0;
+        for _ in 0..(4 * n_src + 8) {
+            let fixed: f64 = (0..n_src)
+                .filter(|&s| pin[s] != Pin::Free)
+                .map(|s| target[s])
+                .sum();
+            let free: Vec<usize> = (0..n_src).filter(|&s| pin[s] == Pin::Free).collect();
+            let remaining = t_budget - fixed;
+            let free_max: f64 = free.iter().map(|&s| self.max_s[s]).sum();
+            if remaining > free_max * (1.0 + 1e-12) + 1e-9 * t_budget {
+                return Err(MixError::InfeasibleBounds {
+                    reason: format!(
+                        "after pinning the constrained sources, the others can supply at most {} \
+                         of the remaining {} tokens",
+                        free_max as u64, remaining as u64
+                    ),
+                });
+            }
+            let hi_l = free
+                .iter()
+                .map(|&s| curves[s].lambda_full(cap))
+                .fold(0.0, f64::max);
+            lambda_free = invert(remaining.min(free_max), hi_l, |l| {
+                free.iter().map(|&s| curves[s].tokens(l, cap)).sum()
+            });
+            let tol = 1e-9 * t_budget;
+            if let Some((s, p)) = self.worst_violation(&free, lambda_free, tol) {
+                pin[s] = p;
+                target[s] = if p == Pin::Min { lo[s] } else { hi[s] };
+                continue;
+            }
+            let mut released = false;
+            for s in 0..n_src {
+                let t = curves[s].tokens(lambda_free, cap);
+                let release = match pin[s] {
+                    Pin::Min => t > lo[s] + tol,
+                    Pin::Max => t < hi[s] - tol,
+                    _ => false,
+                };
+                if release {
+                    pin[s] = Pin::Free;
+                    released = true;
+                }
+            }
+            if !released {
+                break;
+            }
+        }
+        Ok((pin, target, lambda_free))
+    }
+
+    /// The free source whose tokens at `lambda` lie furthest outside its bounds (beyond `tol`),
+    /// and the bound to pin it at.
+    fn worst_violation(&self, free: &[usize], lambda: f64, tol: f64) -> Option<(usize, Pin)> {
         let mut worst: Option<(usize, f64, Pin)> = None;
-        for &s in &free {
-            let t = curves[s].tokens(lambda_free, cap);
-            let (v, p) = if t < lo[s] - tol {
-                (lo[s] - t, Pin::Min)
-            } else if t > hi[s] + tol {
-                (t - hi[s], Pin::Max)
+        for &s in free {
+            let t = self.curves[s].tokens(lambda, self.cap);
+            let (v, p) = if t < self.lo[s] - tol {
+                (self.lo[s] - t, Pin::Min)
+            } else if t > self.hi[s] + tol {
+                (t - self.hi[s], Pin::Max)
             } else {
                 continue;
             };
@@ -362,72 +512,62 @@ pub fn draw(
                 worst = Some((s, v, p));
             }
         }
-        if let Some((s, _, p)) = worst {
-            pin[s] = p;
-            target[s] = if p == Pin::Min { lo[s] } else { hi[s] };
-            continue;
-        }
-        let mut released = false;
-        for s in 0..n_src {
-            let t = curves[s].tokens(lambda_free, cap);
-            let release = match pin[s] {
-                Pin::Min => t > lo[s] + tol,
-                Pin::Max => t < hi[s] - tol,
-                _ => false,
-            };
-            if release {
-                pin[s] = Pin::Free;
-                released = true;
-            }
-        }
-        if !released {
-            break;
-        }
+        worst.map(|(s, _, p)| (s, p))
     }
-    let lambda: Vec<f64> = (0..n_src)
-        .map(|s| match pin[s] {
-            Pin::Free => lambda_free,
-            _ => invert(target[s], curves[s].lambda_full(cap), |l| {
-                curves[s].tokens(l, cap)
-            }),
-        })
-        .collect();
-    let expected: Vec<f64> = (0..n_src)
-        .map(|s| curves[s].tokens(lambda[s], cap))
-        .collect();
-    let t_max: Vec<f64> = {
-        let mut m = vec![0u32; n_src];
-        for (s, &wx) in samples.iter().zip(w) {
-            if wx > 0.0 {
-                m[s.source as usize] = m[s.source as usize].max(s.tokens);
-            }
-        }
-        m.into_iter().map(|x| x as f64).collect()
-    };
 
-    // Rounding correction: per-source factor rho so realised tokens match expected tokens.
-    let u: Vec<u32> = samples
-        .par_iter()
-        .map(|s| (xxh3_64_with_seed(&s.key.to_le_bytes(), params.seed) >> 32) as u32)
-        .collect();
-    let count_of = |e: f64, u: u32| -> u16 {
-        let f = e.floor();
-        let frac = e - f;
-        f as u16 + ((u as f64 / 4_294_967_296.0) < frac) as u16
-    };
-    let scale: Vec<f64> = lambda.clone();
-    let realised = |rho: &[f64]| -> Vec<u64> {
-        samples
+    /// Step 7: each source's scale: the free scale, or the one that meets its pinned target.
+    fn scales(&self, pin: &[Pin], target: &[f64], lambda_free: f64) -> Vec<f64> {
+        let (curves, cap) = (self.curves, self.cap);
+        (0..self.n_src())
+            .map(|s| match pin[s] {
+                Pin::Free => lambda_free,
+                _ => invert(target[s], curves[s].lambda_full(cap), |l| {
+                    curves[s].tokens(l, cap)
+                }),
+            })
+            .collect()
+    }
+}
+
+/// count(x) for e(x) = `e` and the uniform bits `u`: floor(e), plus one with probability
+/// frac(e).
+fn count_of(e: f64, u: u32) -> u16 {
+    let f = e.floor();
+    let frac = e - f;
+    f as u16 + (uniform_of_bits(u) < frac) as u16
+}
+
+/// Counts from scales: the rounding correction and the final counts.
+struct Rounding<'a> {
+    samples: &'a [MixSample],
+    w: &'a [f64],
+    /// Uniform bits per sample.
+    u: Vec<u32>,
+    /// The solved scale per source.
+    scale: Vec<f64>,
+    cap: f64,
+}
+
+impl Rounding<'_> {
+    /// e(x) under the corrections `rho`, for a sample of weight `wx > 0`.
+    fn expected(&self, rho: &[f64], s: &MixSample, wx: f64) -> f64 {
+        let si = s.source as usize;
+        (rho[si] * self.scale[si] * wx).min(self.cap)
+    }
+
+    /// Realised tokens per source under the corrections `rho`.
+    fn realised(&self, rho: &[f64]) -> Vec<u64> {
+        let n_src = self.scale.len();
+        self.samples
             .par_iter()
-            .zip(w.par_iter())
-            .zip(u.par_iter())
+            .zip(self.w.par_iter())
+            .zip(self.u.par_iter())
             .fold(
                 || vec![0u64; n_src],
                 |mut acc, ((s, &wx), &ux)| {
                     if wx > 0.0 {
-                        let si = s.source as usize;
-                        let e = (rho[si] * scale[si] * wx).min(cap);
-                        acc[si] += count_of(e, ux) as u64 * s.tokens as u64;
+                        let e = self.expected(rho, s, wx);
+                        acc[s.source as usize] += count_of(e, ux) as u64 * s.tokens as u64;
                     }
                     acc
                 },
@@ -439,74 +579,113 @@ pub fn draw(
                     a
                 },
             )
-    };
-    let mut rho = vec![1.0f64; n_src];
-    let mut br_lo = vec![0.0f64; n_src];
-    let mut br_hi = vec![f64::INFINITY; n_src];
-    // A source pinned at a bound must not end on the wrong side of it: among the corrections
-    // tried, one that keeps it on the right side wins over a closer one that does not.
-    let wrong_side = |s: usize, rs: f64, es: f64| match pin[s] {
-        Pin::Min => rs < es,
-        Pin::Max => rs > es,
-        _ => false,
-    };
-    // (on the wrong side of a bound, |R - E|, rho)
-    let mut best: Vec<(bool, f64, f64)> = vec![(true, f64::INFINITY, 1.0); n_src];
-    let tol: Vec<f64> = (0..n_src)
-        .map(|s| (1e-4 * expected[s]).max(t_max[s]))
-        .collect();
-    for _ in 0..40 {
-        let r = realised(&rho);
-        let mut done = true;
-        for s in 0..n_src {
-            let (rs, es) = (r[s] as f64, expected[s]);
-            let err = (rs - es).abs();
-            let wrong = wrong_side(s, rs, es);
-            if (wrong, err) < (best[s].0, best[s].1) {
-                best[s] = (wrong, err, rho[s]);
-            }
-            if (err <= tol[s] / 2.0 && !wrong) || es <= 0.0 || expected[s] >= max_s[s] {
-                continue;
-            }
-            if rs < es {
-                br_lo[s] = rho[s];
-            } else {
-                br_hi[s] = rho[s];
-            }
-            let guess = if rs > 0.0 { rho[s] * es / rs } else { 0.0 };
-            let next = if guess > br_lo[s] && guess < br_hi[s] && guess != rho[s] {
-                guess
-            } else if br_hi[s].is_finite() {
-                0.5 * (br_lo[s] + br_hi[s])
-            } else {
-                br_lo[s] * 2.0
-            };
-            if next != rho[s] && (br_hi[s] - br_lo[s]) > 1e-15 * br_hi[s].min(1e300) {
-                rho[s] = next;
-                done = false;
-            }
-        }
-        if done {
-            break;
-        }
     }
-    let rho: Vec<f64> = best.iter().map(|b| b.2).collect();
 
-    // Final counts.
-    let counts: Vec<u16> = samples
-        .par_iter()
-        .zip(w.par_iter())
-        .zip(u.par_iter())
-        .map(|((s, &wx), &ux)| {
+    /// The largest sample of each source with a positive weight, in tokens.
+    fn largest_samples(&self) -> Vec<f64> {
+        let mut m = vec![0u32; self.scale.len()];
+        for (s, &wx) in self.samples.iter().zip(self.w) {
             if wx > 0.0 {
-                let si = s.source as usize;
-                count_of((rho[si] * scale[si] * wx).min(cap), ux)
-            } else {
-                0
+                m[s.source as usize] = m[s.source as usize].max(s.tokens);
             }
-        })
-        .collect();
-    let mut per_source: Vec<SourceTotals> = (0..n_src)
+        }
+        m.into_iter().map(f64::from).collect()
+    }
+
+    /// Step 8, the rounding correction: a factor rho per source so that realised tokens match
+    /// the expected ones (secant steps inside a bracket, at most 40 rounds).
+    fn correct(&self, pin: &[Pin], expected: &[f64], max_s: &[f64]) -> Vec<f64> {
+        let n_src = self.scale.len();
+        let t_max = self.largest_samples();
+        let mut rho = vec![1.0f64; n_src];
+        let mut br_lo = vec![0.0f64; n_src];
+        let mut br_hi = vec![f64::INFINITY; n_src];
+        // A source pinned at a bound must not end on the wrong side of it: among the
+        // corrections tried, one that keeps it on the right side wins over a closer one that
+        // does not.
+        let wrong_side = |s: usize, rs: f64, es: f64| match pin[s] {
+            Pin::Min => rs < es,
+            Pin::Max => rs > es,
+            _ => false,
+        };
+        // (on the wrong side of a bound, |R - E|, rho)
+        let mut best: Vec<(bool, f64, f64)> = vec![(true, f64::INFINITY, 1.0); n_src];
+        let tol: Vec<f64> = (0..n_src)
+            .map(|s| (1e-4 * expected[s]).max(t_max[s]))
+            .collect();
+        for _ in 0..40 {
+            let r = self.realised(&rho);
+            let mut done = true;
+            for s in 0..n_src {
+                let (rs, es) = (r[s] as f64, expected[s]);
+                let err = (rs - es).abs();
+                let wrong = wrong_side(s, rs, es);
+                if (wrong, err) < (best[s].0, best[s].1) {
+                    best[s] = (wrong, err, rho[s]);
+                }
+                if (err <= tol[s] / 2.0 && !wrong) || es <= 0.0 || expected[s] >= max_s[s] {
+                    continue;
+                }
+                if rs < es {
+                    br_lo[s] = rho[s];
+                } else {
+                    br_hi[s] = rho[s];
+                }
+                let next = bracketed_step(rho[s], rs, es, br_lo[s], br_hi[s]);
+                if next != rho[s] && (br_hi[s] - br_lo[s]) > 1e-15 * br_hi[s].min(1e300) {
+                    rho[s] = next;
+                    done = false;
+                }
+            }
+            if done {
+                break;
+            }
+        }
+        best.iter().map(|b| b.2).collect()
+    }
+
+    /// Step 9: the final counts under the corrections `rho`.
+    fn counts(&self, rho: &[f64]) -> Vec<u16> {
+        self.samples
+            .par_iter()
+            .zip(self.w.par_iter())
+            .zip(self.u.par_iter())
+            .map(|((s, &wx), &ux)| {
+                if wx > 0.0 {
+                    count_of(self.expected(rho, s, wx), ux)
+                } else {
+                    0
+                }
+            })
+            .collect()
+    }
+}
+
+/// The next correction of a source at `rho` that realised `rs` tokens for `es` expected: the
+/// proportional guess when it falls inside the bracket `(lo, hi)`, else the bracket's middle
+/// (or twice its low end while it has no high end).
+fn bracketed_step(rho: f64, rs: f64, es: f64, lo: f64, hi: f64) -> f64 {
+    let guess = if rs > 0.0 { rho * es / rs } else { 0.0 };
+    if guess > lo && guess < hi && guess != rho {
+        guess
+    } else if hi.is_finite() {
+        0.5 * (lo + hi)
+    } else {
+        lo * 2.0
+    }
+}
+
+/// Step 10: the per-source totals of the final counts.
+fn per_source_totals(
+    samples: &[MixSample],
+    counts: &[u16],
+    (natural, natural_share): (Vec<u64>, Vec<f64>),
+    expected: &[f64],
+    rho: &[f64],
+    scale: &[f64],
+    pin: &[Pin],
+) -> Vec<SourceTotals> {
+    let mut per_source: Vec<SourceTotals> = (0..natural.len())
         .map(|s| SourceTotals {
             natural_tokens: natural[s],
             natural_share: natural_share[s],
@@ -521,7 +700,7 @@ pub fn draw(
             ..Default::default()
         })
         .collect();
-    for (s, &c) in samples.iter().zip(&counts) {
+    for (s, &c) in samples.iter().zip(counts) {
         if c > 0 {
             let p = &mut per_source[s.source as usize];
             p.mixed_tokens += c as u64 * s.tokens as u64;
@@ -533,10 +712,276 @@ pub fn draw(
     for p in &mut per_source {
         p.share = p.mixed_tokens as f64 / total.max(1) as f64;
     }
-    Ok(Draw {
-        counts,
-        tokens: total,
-        expected_tokens: expected.iter().sum(),
-        per_source,
-    })
+    per_source
+}
+
+#[cfg(test)]
+mod step_tests {
+    use super::*;
+
+    fn sample(key: u64, tokens: u32, source: u32) -> MixSample {
+        MixSample {
+            key,
+            tokens,
+            source,
+            topic: None,
+            q: None,
+            d: None,
+        }
+    }
+
+    fn params(tokens: u64, max_repeat: u16) -> DrawParams {
+        DrawParams {
+            tokens,
+            seed: 7,
+            max_repeat,
+            bounds: ShareBounds::default(),
+        }
+    }
+
+    fn names(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("s{i}")).collect()
+    }
+
+    /// Two sources of 100 samples of 10 tokens, weights 1 (source 0) and 3 (source 1).
+    fn two_sources() -> (Vec<MixSample>, Vec<f64>) {
+        let samples: Vec<MixSample> = (0..200).map(|i| sample(i, 10, (i % 2) as u32)).collect();
+        let w = samples
+            .iter()
+            .map(|s| 1.0 + 2.0 * s.source as f64)
+            .collect();
+        (samples, w)
+    }
+
+    #[test]
+    fn check_params_refuses_unknown_sources_zero_budgets_and_zero_caps() {
+        let s = [sample(0, 5, 2)];
+        assert!(matches!(
+            check_params(&s, &names(2), &params(10, 1)),
+            Err(MixError::UnknownSource { .. })
+        ));
+        let s = [sample(0, 5, 1)];
+        assert!(matches!(
+            check_params(&s, &names(2), &params(0, 1)),
+            Err(MixError::ZeroBudget)
+        ));
+        assert!(matches!(
+            check_params(&s, &names(2), &params(10, 0)),
+            Err(MixError::BadParameter { .. })
+        ));
+        assert!(check_params(&s, &names(2), &params(10, 1)).is_ok());
+    }
+
+    #[test]
+    fn natural_shares_are_token_shares() {
+        let s = [sample(0, 30, 0), sample(1, 10, 1), sample(2, 60, 0)];
+        let (natural, share) = natural_shares(&s, 3);
+        assert_eq!(natural, vec![90, 10, 0]);
+        assert_eq!(share, vec![0.9, 0.1, 0.0]);
+        assert_eq!(natural_shares(&[], 1), (vec![0], vec![0.0]));
+    }
+
+    #[test]
+    fn token_bounds_combine_relative_and_absolute_shares() {
+        let bounds = ShareBounds {
+            relative: Some((0.5, 2.0)),
+            min_share: vec![("s1".into(), 0.4)],
+            max_share: vec![("s0".into(), 0.3)],
+        };
+        let (lo, hi) = token_bounds(&bounds, &names(2), &[0.75, 0.25], 100.0).unwrap();
+        assert_eq!(lo, vec![37.5, 40.0]);
+        assert_eq!(hi, vec![30.0, 50.0]);
+        let bad = ShareBounds {
+            relative: Some((1.5, 2.0)),
+            ..ShareBounds::default()
+        };
+        assert!(matches!(
+            token_bounds(&bad, &names(2), &[0.5, 0.5], 100.0),
+            Err(MixError::BadParameter { .. })
+        ));
+        let unknown = ShareBounds {
+            min_share: vec![("nope".into(), 0.1)],
+            ..ShareBounds::default()
+        };
+        assert!(token_bounds(&unknown, &names(2), &[0.5, 0.5], 100.0).is_err());
+        let nan = ShareBounds {
+            max_share: vec![("s0".into(), f64::NAN)],
+            ..ShareBounds::default()
+        };
+        assert!(token_bounds(&nan, &names(2), &[0.5, 0.5], 100.0).is_err());
+    }
+
+    fn solve<'a>(curves: &'a [Curve], lo: &'a [f64], hi: &'a [f64], max_s: &'a [f64]) -> Solve<'a> {
+        Solve {
+            curves,
+            cap: 1.0,
+            t_budget: 1000.0,
+            lo,
+            hi,
+            max_s,
+        }
+    }
+
+    #[test]
+    fn initial_pins_fix_domain_shares_and_check_the_bounds_add_up() {
+        let (samples, w) = two_sources();
+        let c = curves(&samples, &w, 2);
+        let max_s: Vec<f64> = c.iter().map(|c| c.max(1.0)).collect();
+        assert_eq!(max_s, vec![1000.0, 1000.0]);
+        let (lo, hi) = (vec![0.0; 2], vec![f64::INFINITY; 2]);
+        let sv = solve(&c, &lo, &hi, &max_s);
+        let none = ShareBounds::default();
+        let (pin, target) = sv.initial_pins(Some(&[0.25, 0.75]), &none).unwrap();
+        assert_eq!(pin, vec![Pin::Exact; 2]);
+        assert_eq!(target, vec![250.0, 750.0]);
+        let some = ShareBounds {
+            relative: Some((0.5, 2.0)),
+            ..ShareBounds::default()
+        };
+        assert!(sv.initial_pins(Some(&[0.5, 0.5]), &some).is_err());
+        let (pin, _) = sv.initial_pins(None, &none).unwrap();
+        assert_eq!(pin, vec![Pin::Free; 2]);
+        let lo = vec![600.0, 600.0];
+        assert!(matches!(
+            solve(&c, &lo, &hi, &max_s).initial_pins(None, &some),
+            Err(MixError::InfeasibleBounds { .. })
+        ));
+        let (lo, hi) = (vec![0.0; 2], vec![400.0, 400.0]);
+        assert!(matches!(
+            solve(&c, &lo, &hi, &max_s).initial_pins(None, &some),
+            Err(MixError::InfeasibleBounds { .. })
+        ));
+    }
+
+    #[test]
+    fn check_sources_names_a_source_that_cannot_supply_its_minimum() {
+        let (samples, w) = two_sources();
+        let c = curves(&samples, &w, 2);
+        let max_s: Vec<f64> = c.iter().map(|c| c.max(1.0)).collect();
+        let (lo, hi) = (vec![0.0, 1500.0], vec![f64::INFINITY; 2]);
+        let err = solve(&c, &lo, &hi, &max_s)
+            .check_sources(&names(2), &[Pin::Free; 2], &[0.0; 2], 1)
+            .unwrap_err();
+        match err {
+            MixError::SourceUnreachable {
+                source_name,
+                required,
+                reachable,
+                ..
+            } => assert_eq!(
+                (source_name.as_str(), required, reachable),
+                ("s1", 1500, 1000)
+            ),
+            e => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn active_set_pins_a_source_over_its_maximum_and_the_free_one_takes_the_rest() {
+        let (samples, w) = two_sources();
+        let c = curves(&samples, &w, 2);
+        let max_s: Vec<f64> = c.iter().map(|c| c.max(1.0)).collect();
+        // Unconstrained, source 1 (3x the weight) would get 3/4 of 1000 tokens; cap it at 500.
+        let (lo, hi) = (vec![0.0; 2], vec![f64::INFINITY, 500.0]);
+        let sv = solve(&c, &lo, &hi, &max_s);
+        assert_eq!(
+            sv.worst_violation(&[0, 1], 1.0 / 3.0, 1e-6),
+            Some((1, Pin::Max))
+        );
+        let (pin, target, lambda) = sv.active_set(vec![Pin::Free; 2], vec![0.0; 2]).unwrap();
+        assert_eq!(pin, vec![Pin::Free, Pin::Max]);
+        assert_eq!(target[1], 500.0);
+        assert!((c[0].tokens(lambda, 1.0) - 500.0).abs() < 1e-6);
+        let scale = sv.scales(&pin, &target, lambda);
+        assert_eq!(scale[0], lambda);
+        assert!((c[1].tokens(scale[1], 1.0) - 500.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn uniforms_come_from_one_function() {
+        for key in [0, 1, 99, u64::MAX] {
+            let bits = uniform_bits(5, key);
+            assert_eq!(
+                stable_uniform(5, key),
+                (xxh3_64_with_seed(&key.to_le_bytes(), 5) >> 32) as f64 / 4_294_967_296.0
+            );
+            assert_eq!(stable_uniform(5, key), uniform_of_bits(bits));
+        }
+        assert_eq!(uniform_of_bits(u32::MAX), 1.0 - 1.0 / 4_294_967_296.0);
+    }
+
+    #[test]
+    fn count_of_rounds_up_with_the_fractional_probability() {
+        assert_eq!(count_of(2.0, 0), 2);
+        assert_eq!(count_of(2.0, u32::MAX), 2);
+        assert_eq!(count_of(0.5, 0), 1);
+        assert_eq!(count_of(0.5, 1 << 31), 0);
+        assert_eq!(count_of(0.5, (1 << 31) - 1), 1);
+        assert_eq!(count_of(0.0, 0), 0);
+    }
+
+    #[test]
+    fn bracketed_step_takes_the_proportional_guess_inside_the_bracket() {
+        assert_eq!(bracketed_step(1.0, 80.0, 100.0, 1.0, f64::INFINITY), 1.25);
+        // The guess falls outside: the middle of the bracket, or doubling without a high end.
+        assert_eq!(bracketed_step(1.0, 80.0, 100.0, 1.0, 1.1), 1.05);
+        assert_eq!(bracketed_step(1.0, 0.0, 100.0, 1.0, f64::INFINITY), 2.0);
+    }
+
+    #[test]
+    fn the_rounding_correction_brings_realised_tokens_to_the_expected_ones() {
+        let samples: Vec<MixSample> = (0..5000)
+            .map(|i| sample(i, 1 + (i % 7) as u32, 0))
+            .collect();
+        let w = vec![1.0; samples.len()];
+        let rounding = Rounding {
+            samples: &samples,
+            w: &w,
+            u: samples.iter().map(|s| uniform_bits(3, s.key)).collect(),
+            scale: vec![0.37],
+            cap: 4.0,
+        };
+        let tokens: f64 = samples.iter().map(|s| f64::from(s.tokens)).sum();
+        let expected = [0.37 * tokens];
+        assert_eq!(rounding.largest_samples(), vec![7.0]);
+        let rho = rounding.correct(&[Pin::Free], &expected, &[4.0 * tokens]);
+        let realised = rounding.realised(&rho)[0] as f64;
+        assert!(
+            (realised - expected[0]).abs() <= 7.0 / 2.0,
+            "{realised} vs {}",
+            expected[0]
+        );
+        let counts = rounding.counts(&rho);
+        let from_counts: u64 = counts
+            .iter()
+            .zip(&samples)
+            .map(|(&c, s)| u64::from(c) * u64::from(s.tokens))
+            .sum();
+        assert_eq!(from_counts as f64, realised);
+        assert!(counts.iter().all(|&c| c <= 1));
+    }
+
+    #[test]
+    fn per_source_totals_add_up_the_counts() {
+        let s = [sample(0, 10, 0), sample(1, 20, 1), sample(2, 30, 1)];
+        let totals = per_source_totals(
+            &s,
+            &[2, 0, 1],
+            (vec![10, 50], vec![1.0 / 6.0, 5.0 / 6.0]),
+            &[20.0, 30.0],
+            &[1.0, 0.5],
+            &[2.0, 4.0],
+            &[Pin::Free, Pin::Min],
+        );
+        assert_eq!(totals[0].mixed_tokens, 20);
+        assert_eq!(totals[1].mixed_tokens, 30);
+        assert_eq!((totals[0].share, totals[1].share), (0.4, 0.6));
+        assert_eq!(
+            (totals[1].samples_drawn, totals[1].distinct_tokens),
+            (1, 30)
+        );
+        assert_eq!((totals[0].scale, totals[1].scale), (2.0, 2.0));
+        assert_eq!(totals[1].pinned.as_deref(), Some("min"));
+        assert_eq!(totals[0].pinned, None);
+    }
 }

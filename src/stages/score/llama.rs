@@ -21,6 +21,7 @@ use llama_cpp_2::token::LlamaToken;
 use llama_cpp_2::vocab::LlamaVocab;
 use llama_cpp_2::{LlamaModelLoadError, LogOptions};
 use rayon::prelude::*;
+use self_cell::self_cell;
 
 use super::types::{QualityScore, QualityScorer, SampleScore};
 use super::{fingerprint, gguf, nll, pack, ScoreError};
@@ -214,13 +215,21 @@ impl PreparedBatches {
     }
 }
 
-/// Scores samples by their negative log-likelihood under a GGUF model, run in-process by
+self_cell!(
+    /// The model and the llama.cpp context that borrows it, owned together: `self_cell` keeps
+    /// the model at a stable address and drops the context first.
+    struct ModelContext {
+        owner: LlamaModel,
+        #[covariant]
+        dependent: LlamaContext,
+    }
+);
+
+/// Scores samples by their negative log-likelihood under a GGUF language model, run in-process by
 /// llama.cpp. See the module documentation for how a call proceeds.
 pub struct LlamaScorer {
-    // Field order is drop order: `ctx` borrows `model` and must go first.
-    ctx: LlamaContext<'static>,
+    model_ctx: ModelContext,
     batch: LlamaBatch<'static>,
-    model: Box<LlamaModel>,
     path: PathBuf,
     name: String,
     fingerprint: String,
@@ -273,117 +282,51 @@ impl LlamaScorer {
         gguf::check_header(path)?;
         let file_hash = fingerprint::hash_file(path)?;
         let backend = backend()?;
-
-        let model_params = LlamaModelParams::default().with_n_gpu_layers(settings.gpu_layers);
-        let model = match LlamaModel::load_from_file(backend, path, &model_params) {
-            Ok(model) => Box::new(model),
-            Err(LlamaModelLoadError::PathToStrError(_) | LlamaModelLoadError::NullError(_)) => {
-                return Err(ScoreError::Settings(format!(
-                    "llama.cpp needs a UTF-8 model path without NUL bytes, got {}",
-                    path.display()
-                )))
-            }
-            Err(LlamaModelLoadError::NullResult) => {
-                return Err(ScoreError::ModelLoad {
-                    path: path.to_path_buf(),
-                })
-            }
-        };
-
-        let vocab = model.vocab();
+        let model = load_model(backend, path, &settings)?;
         let n_vocab = usize::try_from(model.n_vocab()).unwrap_or(0);
-        let valid = |t: LlamaToken| usize::try_from(t.0).is_ok_and(|id| id < n_vocab);
-        let prefix = [vocab.bos(), vocab.eos()]
-            .into_iter()
-            .find(|&t| valid(t))
-            .ok_or_else(|| ScoreError::ModelLoad {
-                path: path.to_path_buf(),
-            })?;
-
+        let prefix = prefix_token(&model, n_vocab).ok_or_else(|| ScoreError::ModelLoad {
+            path: path.to_path_buf(),
+        })?;
         let effective_gpu_layers = if backend.supports_gpu_offload() {
             settings.gpu_layers.min(model.n_layer() + 1)
         } else {
             0
         };
-        let description = format!(
-            "samplemix llama scorer v{SCORER_VERSION}; max_tokens={}; prefix_token={}; \
-             flash_attn={}; kv={}; gpu_layers={effective_gpu_layers}",
-            settings.max_tokens,
-            prefix.0,
-            if layout.flash_attention { "on" } else { "off" },
-            if layout.unified_kv {
-                "unified"
-            } else {
-                "per-sequence"
-            },
+        let fingerprint = fingerprint::combine(
+            file_hash,
+            &describe(&settings, prefix, layout, effective_gpu_layers),
         );
-        let fingerprint = fingerprint::combine(file_hash, &description);
-
-        // One KV stream per sequence, each large enough for max_tokens; the number of streams
-        // bounds the sequences per batch, the KV memory is KV_CELLS_PER_BATCH_TOKEN per batch token.
-        // A unified cache needs only as many cells as a batch has tokens.
-        let batch_capacity = settings.batch_tokens.max(settings.max_tokens);
-        let pad = |n: usize| n.div_ceil(KV_CELL_PAD) * KV_CELL_PAD;
-        let cells_per_seq = pad(settings.max_tokens);
-        let max_seqs =
-            (KV_CELLS_PER_BATCH_TOKEN * batch_capacity / cells_per_seq).clamp(1, MAX_SEQS);
-        let n_ctx = if layout.unified_kv {
-            pad(batch_capacity)
-        } else {
-            max_seqs * cells_per_seq
-        };
         let context_error = |reason: String| ScoreError::Context {
             path: path.to_path_buf(),
             reason,
         };
-        let to_u32 = |n: usize| {
-            u32::try_from(n).map_err(|_| context_error(format!("{n} does not fit llama.cpp")))
-        };
-        let threads = i32::try_from(settings.threads)
-            .map_err(|_| ScoreError::Settings("too many threads".into()))?;
-        let ctx_params = LlamaContextParams::default()
-            .with_n_ctx(NonZeroU32::new(to_u32(n_ctx)?))
-            .with_n_batch(to_u32(batch_capacity)?)
-            .with_n_ubatch(to_u32(batch_capacity)?)
-            .with_n_seq_max(to_u32(max_seqs)?)
-            .with_n_threads(threads)
-            .with_n_threads_batch(threads)
-            .with_flash_attention_policy(if layout.flash_attention {
-                FLASH_ATTN_ENABLED
-            } else {
-                FLASH_ATTN_DISABLED
-            })
-            .with_kv_unified(layout.unified_kv)
-            .with_embeddings(false)
-            .with_no_perf(true);
-
-        // SAFETY: the model is boxed, so its address is stable for as long as the box lives. The
-        // box is owned by the scorer next to the context and is declared after it, so the
-        // context (the only holder of this reference) is dropped first. The reference never
-        // leaves the scorer.
-        let model_ref: &'static LlamaModel =
-            unsafe { &*std::ptr::from_ref::<LlamaModel>(model.as_ref()) };
-        let ctx = model_ref
-            .new_context(backend, ctx_params)
-            .map_err(|e| context_error(e.to_string()))?;
-        let batch = LlamaBatch::new(batch_capacity, 1);
+        let size = ContextSize::of(&settings, layout);
+        let ctx_params = size.params(&settings, layout).map_err(|e| match e {
+            SizeError::Threads => ScoreError::Settings("too many threads".into()),
+            SizeError::TooLarge(n) => context_error(format!("{n} does not fit llama.cpp")),
+        })?;
+        let model_ctx = ModelContext::try_new(model, |model| {
+            model
+                .new_context(backend, ctx_params)
+                .map_err(|e| context_error(e.to_string()))
+        })?;
+        let batch = LlamaBatch::new(size.batch_capacity, 1);
 
         let name = path.file_name().map_or_else(
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
         Ok(Self {
-            ctx,
+            model_ctx,
             batch,
-            model,
             path: path.to_path_buf(),
             name,
             fingerprint,
             settings,
             prefix,
             n_vocab,
-            batch_capacity,
-            max_seqs,
+            batch_capacity: size.batch_capacity,
+            max_seqs: size.max_seqs,
         })
     }
 
@@ -410,7 +353,7 @@ impl LlamaScorer {
     /// literally) and returns every token id.
     #[must_use]
     pub fn tokenize(&self, text: &str) -> Vec<i32> {
-        let vocab = self.model.vocab();
+        let vocab = self.model_ctx.borrow_owner().vocab();
         let (_, tokens) = tokenize_prefix(&vocab, text, usize::MAX);
         tokens.into_iter().map(|t| t.0).collect()
     }
@@ -420,7 +363,7 @@ impl LlamaScorer {
     /// alone on the same batches.
     #[must_use]
     pub fn prepare(&self, texts: &[&str]) -> PreparedBatches {
-        let vocab = self.model.vocab();
+        let vocab = self.model_ctx.borrow_owner().vocab();
         let max_tokens = self.settings.max_tokens;
         let tokenized: Vec<(u32, Vec<LlamaToken>)> = texts
             .par_iter()
@@ -557,12 +500,13 @@ impl LlamaScorer {
 
     /// Clears the KV cache (bookkeeping only; stale cells are masked out) and decodes the batch.
     fn run_batch(&mut self) -> Result<(), ScoreError> {
-        self.ctx
-            .clear_kv_cache_seq(None, None, None)
-            .map_err(|e| self.decode_error(e.to_string()))?;
-        self.ctx
-            .decode(&mut self.batch)
-            .map_err(|e| self.decode_error(e.to_string()))
+        let batch = &mut self.batch;
+        let result = self.model_ctx.with_dependent_mut(|_, ctx| {
+            ctx.clear_kv_cache_seq(None, None, None)
+                .map_err(|e| e.to_string())?;
+            ctx.decode(batch).map_err(|e| e.to_string())
+        });
+        result.map_err(|reason| self.decode_error(reason))
     }
 
     /// Per sequence, the sum of the NLLs of its targets, read from the logits of the last decode
@@ -604,7 +548,7 @@ impl LlamaScorer {
     /// The logits at batch position `index` of the last decode.
     fn logits_at(&self, index: usize) -> Result<&[f32], ScoreError> {
         let index = i32::try_from(index).map_err(|_| self.decode_error("batch index".into()))?;
-        Ok(self.ctx.get_logits_ith(index))
+        Ok(self.model_ctx.borrow_dependent().get_logits_ith(index))
     }
 
     /// NLL of `target` from the logits at batch position `index` of the last decode.
@@ -638,6 +582,125 @@ impl QualityScorer for LlamaScorer {
     fn score_batch(&mut self, texts: &[&str]) -> Result<Vec<SampleScore>, ScoreError> {
         let prepared = self.prepare(texts);
         self.score_prepared(&prepared)
+    }
+}
+
+/// Step 1 of a load: llama.cpp reads the GGUF file, offloading `settings.gpu_layers` layers.
+fn load_model(
+    backend: &LlamaBackend,
+    path: &Path,
+    settings: &LlamaSettings,
+) -> Result<LlamaModel, ScoreError> {
+    let model_params = LlamaModelParams::default().with_n_gpu_layers(settings.gpu_layers);
+    match LlamaModel::load_from_file(backend, path, &model_params) {
+        Ok(model) => Ok(model),
+        Err(LlamaModelLoadError::PathToStrError(_) | LlamaModelLoadError::NullError(_)) => {
+            Err(ScoreError::Settings(format!(
+                "llama.cpp needs a UTF-8 model path without NUL bytes, got {}",
+                path.display()
+            )))
+        }
+        Err(LlamaModelLoadError::NullResult) => Err(ScoreError::ModelLoad {
+            path: path.to_path_buf(),
+        }),
+    }
+}
+
+/// Step 2: the token put before every sample: the model's BOS, else its EOS, if inside the
+/// vocabulary.
+fn prefix_token(model: &LlamaModel, n_vocab: usize) -> Option<LlamaToken> {
+    let vocab = model.vocab();
+    let valid = |t: LlamaToken| usize::try_from(t.0).is_ok_and(|id| id < n_vocab);
+    [vocab.bos(), vocab.eos()].into_iter().find(|&t| valid(t))
+}
+
+/// Step 3: the settings that change scores, as hashed into the fingerprint with the model file.
+fn describe(
+    settings: &LlamaSettings,
+    prefix: LlamaToken,
+    layout: AttentionLayout,
+    effective_gpu_layers: u32,
+) -> String {
+    format!(
+        "samplemix llama scorer v{SCORER_VERSION}; max_tokens={}; prefix_token={}; \
+         flash_attn={}; kv={}; gpu_layers={effective_gpu_layers}",
+        settings.max_tokens,
+        prefix.0,
+        if layout.flash_attention { "on" } else { "off" },
+        if layout.unified_kv {
+            "unified"
+        } else {
+            "per-sequence"
+        },
+    )
+}
+
+/// Step 4: the sizes of the llama.cpp context and batch.
+///
+/// One KV stream per sequence, each large enough for max_tokens; the number of streams bounds
+/// the sequences per batch, the KV memory is `KV_CELLS_PER_BATCH_TOKEN` per batch token. A
+/// unified cache needs only as many cells as a batch has tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ContextSize {
+    /// Tokens per llama.cpp batch.
+    batch_capacity: usize,
+    /// Sequences per batch.
+    max_seqs: usize,
+    /// KV cells.
+    n_ctx: usize,
+}
+
+/// Why [`ContextSize::params`] failed.
+#[derive(Debug, PartialEq, Eq)]
+enum SizeError {
+    /// More threads than llama.cpp's `i32` takes.
+    Threads,
+    /// A size over llama.cpp's `u32`.
+    TooLarge(usize),
+}
+
+impl ContextSize {
+    fn of(settings: &LlamaSettings, layout: AttentionLayout) -> ContextSize {
+        let batch_capacity = settings.batch_tokens.max(settings.max_tokens);
+        let pad = |n: usize| n.div_ceil(KV_CELL_PAD) * KV_CELL_PAD;
+        let cells_per_seq = pad(settings.max_tokens);
+        let max_seqs =
+            (KV_CELLS_PER_BATCH_TOKEN * batch_capacity / cells_per_seq).clamp(1, MAX_SEQS);
+        let n_ctx = if layout.unified_kv {
+            pad(batch_capacity)
+        } else {
+            max_seqs * cells_per_seq
+        };
+        ContextSize {
+            batch_capacity,
+            max_seqs,
+            n_ctx,
+        }
+    }
+
+    /// llama.cpp's context parameters for these sizes.
+    fn params(
+        &self,
+        settings: &LlamaSettings,
+        layout: AttentionLayout,
+    ) -> Result<LlamaContextParams, SizeError> {
+        let to_u32 = |n: usize| u32::try_from(n).map_err(|_| SizeError::TooLarge(n));
+        let threads = i32::try_from(settings.threads).map_err(|_| SizeError::Threads)?;
+        Ok(LlamaContextParams::default()
+            .with_n_ctx(NonZeroU32::new(to_u32(self.n_ctx)?))
+            .with_n_batch(to_u32(self.batch_capacity)?)
+            .with_n_ubatch(to_u32(self.batch_capacity)?)
+            .with_n_seq_max(to_u32(self.max_seqs)?)
+            .with_n_threads(threads)
+            .with_n_threads_batch(threads)
+            .with_flash_attention_policy(if layout.flash_attention {
+                FLASH_ATTN_ENABLED
+            } else {
+                FLASH_ATTN_DISABLED
+            })
+            .with_kv_unified(layout.unified_kv)
+            .with_embeddings(false)
+            .with_no_perf(true))
     }
 }
 
@@ -699,6 +762,84 @@ mod tests {
                 None => std::env::remove_var(k),
             }
         }
+    }
+
+    #[test]
+    fn the_description_names_every_setting_that_changes_scores() {
+        let settings = LlamaSettings {
+            max_tokens: 256,
+            ..LlamaSettings::default()
+        };
+        assert_eq!(
+            describe(&settings, LlamaToken(1), AttentionLayout::EXACT, 0),
+            "samplemix llama scorer v1; max_tokens=256; prefix_token=1; flash_attn=off; \
+             kv=per-sequence; gpu_layers=0"
+        );
+        let fast = AttentionLayout {
+            flash_attention: true,
+            unified_kv: true,
+        };
+        assert!(describe(&settings, LlamaToken(2), fast, 5)
+            .ends_with("prefix_token=2; flash_attn=on; kv=unified; gpu_layers=5"));
+    }
+
+    #[test]
+    fn context_sizes_follow_the_batch_and_the_kv_layout() {
+        let settings = LlamaSettings {
+            max_tokens: 256,
+            batch_tokens: 2048,
+            threads: 2,
+            gpu_layers: 0,
+        };
+        // 4 cells per batch token, 256 per sequence: 32 sequences of 256 cells.
+        let exact = ContextSize::of(&settings, AttentionLayout::EXACT);
+        assert_eq!(
+            exact,
+            ContextSize {
+                batch_capacity: 2048,
+                max_seqs: 32,
+                n_ctx: 32 * 256
+            }
+        );
+        let unified = AttentionLayout {
+            flash_attention: false,
+            unified_kv: true,
+        };
+        assert_eq!(ContextSize::of(&settings, unified).n_ctx, 2048);
+        // A batch smaller than max_tokens is raised to it; sequences never exceed MAX_SEQS.
+        let small = LlamaSettings {
+            max_tokens: 300,
+            batch_tokens: 10,
+            ..settings.clone()
+        };
+        let s = ContextSize::of(&small, AttentionLayout::EXACT);
+        assert_eq!((s.batch_capacity, s.max_seqs, s.n_ctx), (300, 2, 1024));
+        let wide = LlamaSettings {
+            max_tokens: 2,
+            batch_tokens: 1 << 20,
+            ..settings.clone()
+        };
+        assert_eq!(
+            ContextSize::of(&wide, AttentionLayout::EXACT).max_seqs,
+            MAX_SEQS
+        );
+        assert!(exact.params(&settings, AttentionLayout::EXACT).is_ok());
+        let huge = ContextSize {
+            n_ctx: usize::MAX,
+            ..exact
+        };
+        assert_eq!(
+            huge.params(&settings, AttentionLayout::EXACT).err(),
+            Some(SizeError::TooLarge(usize::MAX))
+        );
+        let threads = LlamaSettings {
+            threads: usize::MAX,
+            ..settings
+        };
+        assert_eq!(
+            exact.params(&threads, AttentionLayout::EXACT).err(),
+            Some(SizeError::Threads)
+        );
     }
 
     #[test]

@@ -37,6 +37,10 @@ fn dispatch(logits: &[f32]) -> (f32, f64) {
     max_and_sum_exp(logits)
 }
 
+/// [`max_and_sum_exp`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2 (`is_x86_feature_detected!("avx2")`); the body itself is safe code.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn max_and_sum_exp_avx2(logits: &[f32]) -> (f32, f64) {

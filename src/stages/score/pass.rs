@@ -9,14 +9,12 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::{QualityScorer, SampleScore};
+use crate::algo::rank::{thin_sorted, QuantileIndex};
 use crate::error::{Error, Result};
 use crate::pool::Pool;
 use crate::store::{
     NllQuantiles, SampleRow, ScoreRecord, ScorerState, NLL_QUANTILES_KEY, SCORER_KEY,
 };
-
-/// Most values kept in [`NllQuantiles`]: quality is resolved to 1/4096 of the pool.
-const MAX_QUANTILES: usize = 4097;
 
 /// The samples a scorer still has to score.
 #[derive(Clone, Debug, Default)]
@@ -156,9 +154,17 @@ pub fn score_pool(
             };
             // Exact token counts replace the estimates in every total.
             let delta = i64::from(n_tokens) - i64::from(row.tokens);
-            let source = tally
-                .known_source(&pool.mirror, &doc.source)
-                .expect("every sample's source is known");
+            let Some(source) = tally.known_source(&pool.mirror, &doc.source) else {
+                return Err(Error::corrupt(
+                    pool.store.path(),
+                    "docs",
+                    seq,
+                    format!(
+                        "names source {:?}, which table sources does not list",
+                        doc.source
+                    ),
+                ));
+            };
             source.tokens = source.tokens.saturating_add_signed(delta);
             let counters = tally.counters();
             counters.tokens = counters.tokens.saturating_add_signed(delta);
@@ -220,7 +226,8 @@ pub fn score_pool(
 }
 
 /// The sorted mean NLLs of every sample scored under `fingerprint`, thinned to at most
-/// [`MAX_QUANTILES`] evenly spaced order statistics.
+/// [`MAX_QUANTILES`](crate::algo::rank::MAX_QUANTILES) evenly spaced order statistics
+/// ([`QuantileIndex::Floor`]).
 pub fn nll_quantiles(pool: &Pool, fingerprint: &str) -> Result<NllQuantiles> {
     let id = SampleRow::fingerprint_id(fingerprint);
     let mut all: Vec<f64> = Vec::new();
@@ -234,13 +241,7 @@ pub fn nll_quantiles(pool: &Pool, fingerprint: &str) -> Result<NllQuantiles> {
     }
     all.sort_by(f64::total_cmp);
     let n = all.len();
-    let values = if n <= MAX_QUANTILES {
-        all
-    } else {
-        (0..MAX_QUANTILES)
-            .map(|i| all[i * (n - 1) / (MAX_QUANTILES - 1)])
-            .collect()
-    };
+    let values = thin_sorted(all, QuantileIndex::Floor);
     Ok(NllQuantiles {
         fingerprint: fingerprint.to_string(),
         n: n as u64,

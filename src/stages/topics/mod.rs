@@ -45,8 +45,9 @@ use serde::Serialize;
 pub use summary::REPRESENTATIVES;
 
 use crate::algo::diversity::{
-    bucket_keys, default_k, fit, DiversityError, HashedEmbedder, KMeansParams, LshParams,
-    MinHasher, Overlap, Signature, DEFAULT_MINHASH_SEED, DEFAULT_NUM_PERM, DEFAULT_SHINGLE_WORDS,
+    bucket_keys, default_k, fit, Assignment, DiversityError, HashedEmbedder, KMeansParams,
+    LshParams, MinHasher, Overlap, Signature, DEFAULT_MINHASH_SEED, DEFAULT_NUM_PERM,
+    DEFAULT_SHINGLE_WORDS,
 };
 use crate::error::{Error, Result};
 use crate::pool::topic_views::{self, advice_text, model, state, TopicsSummary};
@@ -151,6 +152,17 @@ pub struct TopicsReport {
 
 fn div_err(e: DiversityError) -> Error {
     Error::Invalid(e.to_string())
+}
+
+/// A diversity algorithm refused stored values (a signature, the settings, a model): the store
+/// is damaged at `table`/`key`.
+fn stored_err<'s>(
+    store: &'s Store,
+    table: &'static str,
+    key: impl ToString,
+) -> impl Fn(DiversityError) -> Error + 's {
+    let key = key.to_string();
+    move |e| Error::corrupt(store.path(), table, &key, e.to_string())
 }
 
 impl Default for TopicSettings {
@@ -325,6 +337,79 @@ struct Computed {
     embedding: Vec<f32>,
 }
 
+/// Older samples that share a bucket with a chunk's new ones.
+struct OldCandidates {
+    /// Per new sample, its older candidates, ascending.
+    cands: Vec<Vec<u64>>,
+    /// Their stored signatures.
+    sigs: HashMap<u64, Signature>,
+    /// Their stored overlaps.
+    overlaps: HashMap<u64, Overlap>,
+}
+
+/// A chunk computed, ready to be written.
+struct ChunkOutcome {
+    seqs: Vec<u64>,
+    end: u64,
+    computed: Vec<Computed>,
+    /// Overlaps of the new samples and of every older candidate.
+    overlaps: HashMap<u64, Overlap>,
+    /// Older samples whose overlap was raised, ascending.
+    raised: Vec<u64>,
+    model: Option<TopicModel>,
+    assignments: Option<Vec<Assignment>>,
+}
+
+/// Step 3 of a chunk: overlaps in sequence order. The new sample `start + i` (`computed[i]`) is
+/// compared with its older candidates `old_cands[i]` and with the chunk's earlier samples that
+/// share a bucket; it takes the most similar as its overlap, and every candidate it is closer
+/// to than that candidate's overlap gets it as its new one. `overlaps` holds every older
+/// candidate's overlap and receives the new samples'. Returns the older samples raised, or the
+/// older sample whose stored signature could not be compared.
+fn chunk_overlaps(
+    start: u64,
+    computed: &[Computed],
+    old_cands: &[Vec<u64>],
+    old_sigs: &HashMap<u64, Signature>,
+    overlaps: &mut HashMap<u64, Overlap>,
+) -> std::result::Result<BTreeSet<u64>, (u64, DiversityError)> {
+    let mut raised: BTreeSet<u64> = BTreeSet::new();
+    let mut local: HashMap<u64, Vec<u64>> = HashMap::new();
+    for ((x, c), old) in (start..).zip(computed).zip(old_cands) {
+        let mut cands = old.clone();
+        for b in &c.buckets {
+            if let Some(m) = local.get(b) {
+                cands.extend_from_slice(m);
+            }
+        }
+        cands.sort_unstable();
+        cands.dedup();
+        let mut own = Overlap::NONE;
+        for other in cands {
+            let sig = if other >= start {
+                &computed[(other - start) as usize].signature
+            } else {
+                match old_sigs.get(&other) {
+                    Some(sig) => sig,
+                    None => continue,
+                }
+            };
+            let j = sig.similarity(&c.signature).map_err(|e| (other, e))?;
+            own.offer(other, j);
+            if let Some(theirs) = overlaps.get_mut(&other) {
+                if theirs.offer(x, j) && other < start {
+                    raised.insert(other);
+                }
+            }
+        }
+        overlaps.insert(x, own);
+        for &b in &c.buckets {
+            local.entry(b).or_default().push(x);
+        }
+    }
+    Ok(raised)
+}
+
 impl Stage<'_, '_> {
     fn store(&self) -> &Store {
         &self.pool.store
@@ -402,17 +487,43 @@ impl Stage<'_, '_> {
         Ok(())
     }
 
+    /// One chunk of new samples (`start..end`): signatures, buckets and embeddings, overlaps
+    /// against older samples and the chunk's earlier ones, topics when they join, all written
+    /// in one batch.
     fn process_chunk(&mut self, start: u64, end: u64, join: bool) -> Result<()> {
         let seqs: Vec<u64> = (start..end).collect();
-        let docs = self.docs(&seqs)?;
+        let computed = self.compute(&self.docs(&seqs)?)?;
+        let OldCandidates {
+            cands,
+            sigs,
+            mut overlaps,
+        } = self.old_candidates(&computed)?;
+        let raised = chunk_overlaps(start, &computed, &cands, &sigs, &mut overlaps)
+            .map_err(|(other, e)| stored_err(self.store(), "minhash", other)(e))?;
+        let (model, assignments) = self.join_chunk(&computed, join)?;
+        self.write_chunk(ChunkOutcome {
+            seqs,
+            end,
+            computed,
+            overlaps,
+            raised: raised.into_iter().collect(),
+            model,
+            assignments,
+        })
+    }
+
+    /// Step 1 of a chunk: each sample's signature, LSH bucket keys and embedding (rounded to
+    /// binary16 as stored), in parallel.
+    fn compute(&self, docs: &[DocRecord]) -> Result<Vec<Computed>> {
         let settings = &self.state.settings;
         let hasher = &self.hasher;
-        let computed: Vec<Computed> = docs
-            .par_iter()
+        let path = self.store().path();
+        docs.par_iter()
             .map(|doc| -> Result<Computed> {
                 let signature = hasher.signature_of_text(&doc.text);
-                let buckets = bucket_keys(&signature, &settings.lsh).map_err(div_err)?;
-                let mut embedding = settings.embedder.embed(&doc.text, None);
+                let buckets = bucket_keys(&signature, &settings.lsh)
+                    .map_err(|e| Error::corrupt(path, "meta", "topics", e.to_string()))?;
+                let mut embedding = settings.embedder.embed(&doc.text);
                 round_to_f16(&mut embedding);
                 Ok(Computed {
                     signature,
@@ -420,30 +531,35 @@ impl Stage<'_, '_> {
                     embedding,
                 })
             })
-            .collect::<Result<_>>()?;
+            .collect()
+    }
 
-        // Candidates among older samples: every sample in a shared bucket.
+    /// Step 2 of a chunk: the older samples sharing a bucket with each new one, and their
+    /// stored signatures and overlaps.
+    fn old_candidates(&self, computed: &[Computed]) -> Result<OldCandidates> {
         let all_buckets: Vec<u64> = computed
             .iter()
             .flat_map(|c| c.buckets.iter().copied())
             .collect();
         let members = self.store().lsh_buckets(&all_buckets)?;
-        let mut old_cands: Vec<Vec<u64>> = Vec::with_capacity(seqs.len());
-        for c in &computed {
-            let mut cands = Vec::new();
-            for b in &c.buckets {
-                if let Some(m) = members.get(b) {
-                    cands.extend_from_slice(m);
+        let cands: Vec<Vec<u64>> = computed
+            .iter()
+            .map(|c| {
+                let mut cands = Vec::new();
+                for b in &c.buckets {
+                    if let Some(m) = members.get(b) {
+                        cands.extend_from_slice(m);
+                    }
                 }
-            }
-            cands.sort_unstable();
-            cands.dedup();
-            old_cands.push(cands);
-        }
-        let mut old: Vec<u64> = old_cands.iter().flatten().copied().collect();
+                cands.sort_unstable();
+                cands.dedup();
+                cands
+            })
+            .collect();
+        let mut old: Vec<u64> = cands.iter().flatten().copied().collect();
         old.sort_unstable();
         old.dedup();
-        let old_sigs: HashMap<u64, Signature> = old
+        let sigs: HashMap<u64, Signature> = old
             .iter()
             .zip(self.store().minhashes(&old)?)
             .map(|(&s, m)| {
@@ -451,7 +567,7 @@ impl Stage<'_, '_> {
                     .ok_or_else(|| missing(self.store(), "minhash", s))
             })
             .collect::<Result<_>>()?;
-        let mut overlaps: HashMap<u64, Overlap> = old
+        let overlaps: HashMap<u64, Overlap> = old
             .iter()
             .zip(self.store().overlaps(&old)?)
             .map(|(&s, o)| {
@@ -459,45 +575,21 @@ impl Stage<'_, '_> {
                     .ok_or_else(|| missing(self.store(), "overlaps", s))
             })
             .collect::<Result<_>>()?;
+        Ok(OldCandidates {
+            cands,
+            sigs,
+            overlaps,
+        })
+    }
 
-        // Overlaps, in sequence order: each new sample against the older ones and the chunk's
-        // earlier ones; raised overlaps of older samples are collected.
-        let mut raised: BTreeSet<u64> = BTreeSet::new();
-        let mut local: HashMap<u64, Vec<u64>> = HashMap::new();
-        for (i, c) in computed.iter().enumerate() {
-            let x = seqs[i];
-            let mut cands = old_cands[i].clone();
-            for b in &c.buckets {
-                if let Some(m) = local.get(b) {
-                    cands.extend_from_slice(m);
-                }
-            }
-            cands.sort_unstable();
-            cands.dedup();
-            let mut own = Overlap::NONE;
-            for other in cands {
-                let sig = if other >= start {
-                    &computed[(other - start) as usize].signature
-                } else {
-                    &old_sigs[&other]
-                };
-                let j = sig.similarity(&c.signature).map_err(div_err)?;
-                own.offer(other, j);
-                let theirs = overlaps
-                    .get_mut(&other)
-                    .expect("every candidate has an overlap");
-                if theirs.offer(x, j) && other < start {
-                    raised.insert(other);
-                }
-            }
-            overlaps.insert(x, own);
-            for &b in &c.buckets {
-                local.entry(b).or_default().push(x);
-            }
-        }
-
-        // Topics of the new samples, when they join.
-        let dim = settings.embedder.dim();
+    /// Step 4 of a chunk: when `join` and a model exists, the new samples join the nearest
+    /// centroids of a copy of the current model. Returns the copy and the assignments.
+    fn join_chunk(
+        &self,
+        computed: &[Computed],
+        join: bool,
+    ) -> Result<(Option<TopicModel>, Option<Vec<Assignment>>)> {
+        let dim = self.state.settings.embedder.dim();
         let mut model = self.current.clone();
         let assignments = match (&mut model, join) {
             (Some(m), true) => {
@@ -505,13 +597,30 @@ impl Stage<'_, '_> {
                     .iter()
                     .flat_map(|c| c.embedding.iter().copied())
                     .collect();
-                Some(m.model.join(&rows, dim).map_err(div_err)?)
+                Some(m.model.join(&rows, dim).map_err(stored_err(
+                    self.store(),
+                    "meta",
+                    "topic_model",
+                ))?)
             }
             _ => None,
         };
-        let generation = self.state.generation;
+        Ok((model, assignments))
+    }
 
-        // Rows: new samples get novelty (and topic); raised older ones a new novelty.
+    /// Step 5 of a chunk: one batch writes the new samples' records and rows (novelty, and
+    /// topic when joined), the raised samples' overlaps and rows, the model and the watermarks.
+    fn write_chunk(&mut self, chunk: ChunkOutcome) -> Result<()> {
+        let ChunkOutcome {
+            seqs,
+            end,
+            computed,
+            overlaps,
+            raised,
+            model,
+            assignments,
+        } = chunk;
+        let generation = self.state.generation;
         let mut new_rows = self.rows(&seqs)?;
         for (i, row) in new_rows.iter_mut().enumerate() {
             row.novelty = Some(overlaps[&seqs[i]].novelty());
@@ -519,7 +628,6 @@ impl Stage<'_, '_> {
                 row.topic = Some(a[i].topic);
             }
         }
-        let raised: Vec<u64> = raised.into_iter().collect();
         let mut raised_rows = self.rows(&raised)?;
         for (s, row) in raised.iter().zip(raised_rows.iter_mut()) {
             row.novelty = Some(overlaps[s].novelty());
@@ -598,7 +706,11 @@ impl Stage<'_, '_> {
             let end = (start + self.chunk as u64).min(to);
             let seqs: Vec<u64> = (start..end).collect();
             let rows = self.embedding_rows(&seqs, dim)?;
-            let assigned = model.model.join(&rows, dim).map_err(div_err)?;
+            let assigned = model.model.join(&rows, dim).map_err(stored_err(
+                self.store(),
+                "meta",
+                "topic_model",
+            ))?;
             let mut sample_rows = self.rows(&seqs)?;
             let mut state = self.state.clone();
             state.topics_next = end;
@@ -724,7 +836,11 @@ impl Stage<'_, '_> {
             let end = (start + self.chunk as u64).min(upto);
             let seqs: Vec<u64> = (start..end).collect();
             let rows = self.embedding_rows(&seqs, dim)?;
-            let assigned = pending.model.assign(&rows, dim).map_err(div_err)?;
+            let assigned = pending.model.assign(&rows, dim).map_err(stored_err(
+                self.store(),
+                "meta",
+                "topic_refit",
+            ))?;
             let mut sample_rows = self.rows(&seqs)?;
             let mut changed = Vec::new();
             let mut state = self.state.clone();
@@ -775,5 +891,72 @@ fn missing(store: &Store, table: &'static str, seq: u64) -> Error {
         table,
         key: seq.to_string(),
         reason: "missing: the topics watermarks say it exists".into(),
+    }
+}
+
+#[cfg(test)]
+mod chunk_tests {
+    use super::*;
+
+    fn computed(values: Vec<u32>, buckets: Vec<u64>) -> Computed {
+        Computed {
+            signature: Signature::from_values(values),
+            buckets,
+            embedding: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn chunk_overlaps_compare_with_older_candidates_and_earlier_chunk_samples() {
+        // Older sample 3: signature [1, 2, 3, 4], overlap 0.25 with sample 1.
+        let old_sigs = HashMap::from([(3, Signature::from_values(vec![1, 2, 3, 4]))]);
+        let mut overlaps = HashMap::from([(
+            3,
+            Overlap {
+                nearest: Some(1),
+                jaccard: 0.25,
+            },
+        )]);
+        // New samples 10, 11, 12: 10 shares 3 values of 4 with sample 3; 11 shares bucket 7
+        // with 10 and equals it; 12 meets nobody.
+        let chunk = vec![
+            computed(vec![1, 2, 3, 9], vec![5, 7]),
+            computed(vec![1, 2, 3, 9], vec![7]),
+            computed(vec![8, 8, 8, 8], vec![99]),
+        ];
+        let old_cands = vec![vec![3], vec![], vec![]];
+        let raised = chunk_overlaps(10, &chunk, &old_cands, &old_sigs, &mut overlaps).unwrap();
+        assert_eq!(raised, BTreeSet::from([3]));
+        assert_eq!(
+            overlaps[&3],
+            Overlap {
+                nearest: Some(10),
+                jaccard: 0.75
+            }
+        );
+        assert_eq!(
+            overlaps[&10],
+            Overlap {
+                nearest: Some(11),
+                jaccard: 1.0
+            }
+        );
+        assert_eq!(
+            overlaps[&11],
+            Overlap {
+                nearest: Some(10),
+                jaccard: 1.0
+            }
+        );
+        assert_eq!(overlaps[&12], Overlap::NONE);
+    }
+
+    #[test]
+    fn chunk_overlaps_name_an_older_sample_whose_signature_does_not_compare() {
+        let old_sigs = HashMap::from([(3, Signature::from_values(vec![1, 2]))]);
+        let mut overlaps = HashMap::from([(3, Overlap::NONE)]);
+        let chunk = vec![computed(vec![1, 2, 3, 4], vec![5])];
+        let err = chunk_overlaps(10, &chunk, &[vec![3]], &old_sigs, &mut overlaps).unwrap_err();
+        assert_eq!(err.0, 3);
     }
 }
