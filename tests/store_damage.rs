@@ -54,7 +54,8 @@ fn snapshot(store: &Path) -> Value {
     serde_json::json!({"stats": stats, "gets": gets})
 }
 
-/// Every file under `dir` with its size and modification time.
+/// Every file under `dir` with its size and modification time, but the writer lock (which
+/// `repair` takes while it copies, writing its pid there).
 fn files(dir: &Path) -> BTreeMap<PathBuf, (u64, SystemTime)> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -64,7 +65,7 @@ fn files(dir: &Path) -> BTreeMap<PathBuf, (u64, SystemTime)> {
             let m = e.metadata().unwrap();
             if m.is_dir() {
                 stack.push(e.path());
-            } else {
+            } else if e.file_name() != "writer.lock" {
                 out.insert(e.path(), (m.len(), m.modified().unwrap()));
             }
         }

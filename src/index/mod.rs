@@ -189,17 +189,17 @@ impl PoolIndex {
         fields: &Fields,
         dir: impl FnOnce(&Path) -> std::result::Result<D, String>,
     ) -> std::result::Result<(Index, Option<Payload>), String> {
-        let index = Index::open(dir(path)?).map_err(|e| e.to_string())?;
+        let index = Index::open(dir(path)?).map_err(|e| describe(&e))?;
         let payload = Self::read_payload(&index, path).map_err(|e| e.to_string())?;
         let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
-            .map_err(|e: tantivy::TantivyError| e.to_string())?;
+            .map_err(|e: tantivy::TantivyError| describe(&e))?;
         let searcher = reader.searcher();
         for segment in searcher.segment_readers() {
             let id = segment.segment_id().uuid_string();
-            let fail = |e: tantivy::TantivyError| format!("segment {id}: {e}");
+            let fail = |e: tantivy::TantivyError| format!("segment {id}: {}", describe(&e));
             segment.fast_fields().u64(names::SEQ).map_err(fail)?;
             segment.inverted_index(fields.text).map_err(fail)?;
             if segment.max_doc() > 0 {
@@ -218,7 +218,7 @@ impl PoolIndex {
         let mut files: Vec<PathBuf> = self
             .index
             .validate_checksum()
-            .map_err(|e| e.to_string())?
+            .map_err(|e| describe(&e))?
             .into_iter()
             .collect();
         files.sort();
@@ -415,7 +415,7 @@ impl PoolIndex {
             search::SearchError::Query(query, reason) => Error::Query { query, reason },
             search::SearchError::Tantivy(e) if is_damage(&e) => Error::IndexDamaged {
                 path: self.path.clone(),
-                reason: e.to_string(),
+                reason: describe(&e),
             },
             search::SearchError::Tantivy(e) => Self::err(&self.path, e),
         })
@@ -429,4 +429,23 @@ fn is_damage(e: &tantivy::TantivyError) -> bool {
         e,
         T::DataCorruption(_) | T::OpenReadError(_) | T::IoError(_) | T::IncompatibleIndex(_)
     )
+}
+
+/// A tantivy error in words: the file at fault and the operating system's or tantivy's reason,
+/// without the Debug dumps of tantivy's own messages.
+fn describe(e: &tantivy::TantivyError) -> String {
+    use tantivy::directory::error::OpenReadError as O;
+    use tantivy::TantivyError as T;
+    match e {
+        T::OpenReadError(O::FileDoesNotExist(p)) => format!("file {} is missing", p.display()),
+        T::OpenReadError(O::IoError { io_error, filepath }) => {
+            format!("file {}: {io_error}", filepath.display())
+        }
+        T::OpenReadError(O::IncompatibleIndex(_)) => {
+            "a file was written by an unsupported tantivy version".into()
+        }
+        T::IoError(io) => io.to_string(),
+        T::DataCorruption(d) => format!("{d:?}"),
+        other => other.to_string(),
+    }
 }

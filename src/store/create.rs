@@ -135,7 +135,7 @@ pub(super) fn open_error(store: &Path, e: rocksdb::Error) -> Error {
 }
 
 /// Makes a rename or a new file in `dir` durable.
-pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+pub(super) fn sync_dir(dir: &Path) -> Result<()> {
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io(dir, e))

@@ -32,7 +32,6 @@ pub use topic_records::{
 
 use crate::error::{Error, Result};
 use create::{check_db_files, create_database, finish_creation, is_pristine, open_error};
-pub(crate) use create::sync_dir;
 
 /// Folder of the RocksDB database inside the store folder.
 pub const DB_DIR: &str = "db";
@@ -252,18 +251,40 @@ impl Store {
     /// read-only folder; sees the state as of the moment it opens.
     pub fn open_reader(path: &Path) -> Result<Store> {
         if format::read(path)?.is_none() {
-            if path.join(DB_DIR).exists() && !is_pristine(&path.join(DB_DIR)).unwrap_or(false) {
-                return Err(Error::Damaged {
-                    path: path.to_path_buf(),
-                    what: "the FORMAT file is missing but a database holding data exists".into(),
+            let db = path.join(DB_DIR);
+            let holds_data = db.exists() && !is_pristine(&db).unwrap_or(false);
+            // No store, or one being created: its FORMAT file, written last, may have appeared
+            // meanwhile.
+            if format::read(path)?.is_none() {
+                return Err(if holds_data {
+                    Error::Damaged {
+                        path: path.to_path_buf(),
+                        what: "the FORMAT file is missing but a database holding data exists"
+                            .into(),
+                    }
+                } else {
+                    Error::NoStore {
+                        path: path.to_path_buf(),
+                    }
                 });
             }
-            // No store, or one being created (its FORMAT file is written last).
-            return Err(Error::NoStore {
-                path: path.to_path_buf(),
-            });
         }
         check_db_files(path)?;
+        // A writer at work deletes write-ahead logs it has flushed, which a reader listed a
+        // moment before may still look for: a file that vanishes is retried, not damage.
+        let mut tries = 0;
+        loop {
+            match Self::open_read_only(path) {
+                Err(Error::Damaged { what, .. }) if what.contains("No such file") && tries < 20 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_read_only(path: &Path) -> Result<Store> {
         let existing =
             DB::list_cf(&db_options(false), path.join(DB_DIR)).map_err(|e| open_error(path, e))?;
         let mut names = Vec::new();
