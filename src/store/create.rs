@@ -54,13 +54,17 @@ pub(super) fn create_database(store: &Path) -> Result<()> {
 }
 
 /// `db/` exists without a `FORMAT` file: finishes a creation that stopped before writing
-/// `FORMAT`, or refuses a database that holds data.
-pub(super) fn finish_creation(store: &Path) -> Result<()> {
+/// `FORMAT` (when `create`; otherwise there is no store yet), or refuses a database that holds
+/// data.
+pub(super) fn finish_creation(store: &Path, create: bool) -> Result<()> {
     match is_pristine(&store.join(DB_DIR)) {
-        Ok(true) => {
+        Ok(true) if create => {
             format::write_new(store)?;
             sync_dir(store)
         }
+        Ok(true) => Err(Error::NoStore {
+            path: store.to_path_buf(),
+        }),
         Ok(false) => Err(Error::Damaged {
             path: store.to_path_buf(),
             what: "the FORMAT file is missing but a database holding data exists (or a \

@@ -222,7 +222,7 @@ impl Store {
         let lock = lock::acquire(path)?;
         if format::read(path)?.is_none() {
             if path.join(DB_DIR).exists() {
-                finish_creation(path)?;
+                finish_creation(path, create)?;
             } else if create {
                 create_database(path)?;
             } else {
