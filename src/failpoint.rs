@@ -82,7 +82,10 @@ mod tests {
         let a = parse("store.batch").unwrap();
         assert_eq!((a.name.as_str(), a.nth, a.abort), ("store.batch", 1, true));
         let a = parse("index.commit:3:error").unwrap();
-        assert_eq!((a.name.as_str(), a.nth, a.abort), ("index.commit", 3, false));
+        assert_eq!(
+            (a.name.as_str(), a.nth, a.abort),
+            ("index.commit", 3, false)
+        );
         assert!(parse("").is_none());
         assert!(parse("x:0").is_none());
         assert!(parse("x:many").is_none());

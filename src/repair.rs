@@ -140,7 +140,9 @@ fn check_pool(path: &Path, r: &mut CheckReport) -> Result<()> {
     };
     for p in problems {
         if behind.is_some_and(|b| b > 0) && p.contains("index") {
-            r.notes.push(format!("{p} (the index is behind the store; a writer catches up)"));
+            r.notes.push(format!(
+                "{p} (the index is behind the store; a writer catches up)"
+            ));
         } else {
             r.problems.push(format!("consistency: {p}"));
         }
@@ -199,11 +201,16 @@ pub fn repair_into(from: &Path, into: &Path) -> Result<RepairReport> {
     std::fs::create_dir_all(into).map_err(|e| Error::io(into, e))?;
     let db = into.join(DB_DIR);
     copy_dir(&from.join(DB_DIR), &db)?;
-    r.steps.push(format!("copied {} to {}", from.join(DB_DIR).display(), db.display()));
+    r.steps.push(format!(
+        "copied {} to {}",
+        from.join(DB_DIR).display(),
+        db.display()
+    ));
     format::write_new(into)?;
     repair_copy(into, &mut r)?;
     let pool = Pool::open_existing_writer(into)?;
-    r.steps.push("rebuilt the index from the recovered database".into());
+    r.steps
+        .push("rebuilt the index from the recovered database".into());
     r.samples = pool.counters().docs;
     r.index_docs = pool.index().map_or(0, |ix| ix.num_docs());
     r.problems = pool.verify().unwrap_or_else(|e| vec![e.to_string()]);
@@ -243,7 +250,8 @@ fn check_target(from: &Path, into: &Path) -> Result<()> {
 fn repair_copy(into: &Path, r: &mut RepairReport) -> Result<()> {
     let first = match Store::open_existing_writer(into) {
         Ok(_) => {
-            r.steps.push("the copy opened as is: nothing to repair in the database".into());
+            r.steps
+                .push("the copy opened as is: nothing to repair in the database".into());
             return Ok(());
         }
         Err(e) => e,
@@ -253,13 +261,17 @@ fn repair_copy(into: &Path, r: &mut RepairReport) -> Result<()> {
     if !db.join("CURRENT").is_file() {
         if let Some(manifest) = newest_manifest(&db)? {
             let current = db.join("CURRENT");
-            std::fs::write(&current, format!("{manifest}\n")).map_err(|e| Error::io(&current, e))?;
+            std::fs::write(&current, format!("{manifest}\n"))
+                .map_err(|e| Error::io(&current, e))?;
             if Store::open_existing_writer(into).is_ok() {
-                r.steps.push(format!("rewrote CURRENT to point at {manifest}: the copy opens"));
+                r.steps.push(format!(
+                    "rewrote CURRENT to point at {manifest}: the copy opens"
+                ));
                 return Ok(());
             }
             std::fs::remove_file(&current).map_err(|e| Error::io(&current, e))?;
-            r.steps.push(format!("pointing CURRENT at {manifest} did not help"));
+            r.steps
+                .push(format!("pointing CURRENT at {manifest} did not help"));
         }
     }
     rocksdb::DB::repair(&store::db_options(false), &db).map_err(|e| Error::Db {
@@ -281,7 +293,10 @@ fn newest_manifest(db: &Path) -> Result<Option<String>> {
     for entry in std::fs::read_dir(db).map_err(|e| Error::io(db, e))? {
         let name = entry.map_err(|e| Error::io(db, e))?.file_name();
         let name = name.to_string_lossy();
-        if let Some(n) = name.strip_prefix("MANIFEST-").and_then(|n| n.parse::<u64>().ok()) {
+        if let Some(n) = name
+            .strip_prefix("MANIFEST-")
+            .and_then(|n| n.parse::<u64>().ok())
+        {
             if best.as_ref().is_none_or(|(b, _)| n > *b) {
                 best = Some((n, name.into_owned()));
             }

@@ -65,7 +65,11 @@ fn a_failure_while_creating_a_store_leaves_one_that_append_finishes() {
         assert_eq!(st.code, 1, "{point}");
         assert!(st.stderr.contains("no store at"), "{point}: {}", st.stderr);
         let top = env.run(&["topics"]);
-        assert!(top.stderr.contains("no store at"), "{point}: {}", top.stderr);
+        assert!(
+            top.stderr.contains("no store at"),
+            "{point}: {}",
+            top.stderr
+        );
         env.run(&["append", s(&f)]).ok();
         assert_eq!(verified(&env, point), 50);
     }
@@ -101,14 +105,21 @@ fn failures_in_append_lose_nothing_committed_and_a_rerun_completes() {
         assert_failed_at(&r, point);
         let after = verified(&env, point);
         assert!(
-            (committed..=1300).contains(&after) && after % 100 == 0,
+            (committed..=1300).contains(&after) && after.is_multiple_of(100),
             "{point}: {after} samples: not at a chunk boundary above what was committed"
         );
         // Nothing committed before is lost.
-        assert_eq!(env.run(&["get", "base-299", "--json"]).ok().json()["id"], "base-299");
+        assert_eq!(
+            env.run(&["get", "base-299", "--json"]).ok().json()["id"],
+            "base-299"
+        );
         env.run(&["append", s(&a), s(&b), "--chunk-lines", "100"])
             .ok();
-        assert_eq!(verified(&env, point), 1300, "{point}: the re-run did not complete");
+        assert_eq!(
+            verified(&env, point),
+            1300,
+            "{point}: the re-run did not complete"
+        );
         let q = env.run(&["query", "\"sample 999\"", "--json"]).ok().json();
         assert_eq!(q["hits"][0]["id"], "more-999", "{point}");
     }

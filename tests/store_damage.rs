@@ -102,8 +102,16 @@ fn a_store_without_its_database_current_file_is_refused_checked_and_repaired() {
     for _ in 0..2 {
         assert_refused(&env.run(&["append", s(&g)]), "db/CURRENT");
     }
-    assert!(!env.store.join("db/CURRENT").exists(), "CURRENT was recreated");
-    for args in [vec!["stats"], vec!["get", "d-1"], vec!["score"], vec!["topics"]] {
+    assert!(
+        !env.store.join("db/CURRENT").exists(),
+        "CURRENT was recreated"
+    );
+    for args in [
+        vec!["stats"],
+        vec!["get", "d-1"],
+        vec!["score"],
+        vec!["topics"],
+    ] {
         assert_refused(&env.run(&args), "db/CURRENT");
     }
     let mix = env.run(&["mix", "m"]);
@@ -129,16 +137,27 @@ fn a_store_without_its_database_current_file_is_refused_checked_and_repaired() {
     assert_eq!(rep["index_docs"], 300, "{rep}");
     assert_eq!(rep["problems"], serde_json::json!([]), "{rep}");
     assert_eq!(snapshot(&new), before);
-    assert_eq!(files(&env.store), untouched, "repair changed the damaged store");
+    assert_eq!(
+        files(&env.store),
+        untouched,
+        "repair changed the damaged store"
+    );
     let c = run_on(&new, &["check", "--json"]).ok().json();
     assert_eq!(c["sound"], true, "{c}");
     // The recovered store is a store like any other.
     run_on(&new, &["append", s(&f), s(&g)]).ok();
-    assert_eq!(run_on(&new, &["stats", "--json"]).ok().json()["samples"], 320);
+    assert_eq!(
+        run_on(&new, &["stats", "--json"]).ok().json()["samples"],
+        320
+    );
     // repair never writes over anything.
     let again = env.run(&["repair", "--into", s(&new)]);
     assert_eq!(again.code, 1);
-    assert!(again.stderr.contains("not an empty folder"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("not an empty folder"),
+        "{}",
+        again.stderr
+    );
 }
 
 #[test]
@@ -183,7 +202,11 @@ fn a_lost_table_file_is_refused_and_repair_keeps_what_is_left() {
         rep["steps"].to_string().contains("RocksDB's repair"),
         "{rep}"
     );
-    assert_eq!(r.code == 0, rep["problems"] == serde_json::json!([]), "{rep}");
+    assert_eq!(
+        r.code == 0,
+        rep["problems"] == serde_json::json!([]),
+        "{rep}"
+    );
     run_on(&new, &["stats", "--json"]).ok();
 }
 
@@ -229,15 +252,27 @@ fn an_unreadable_index_is_reported_by_readers_and_rebuilt_by_the_next_writer() {
             let q = env.run(&["query", "\"sample 17\""]);
             assert_eq!(q.code, 1, "{what}: {}", q.stdout);
             assert!(q.stderr.contains("is damaged"), "{what}: {}", q.stderr);
-            assert!(q.stderr.contains("rebuilds the index"), "{what}: {}", q.stderr);
-            assert!(!q.stderr.contains("Error {"), "{what}: a raw dump: {}", q.stderr);
+            assert!(
+                q.stderr.contains("rebuilds the index"),
+                "{what}: {}",
+                q.stderr
+            );
+            assert!(
+                !q.stderr.contains("Error {"),
+                "{what}: a raw dump: {}",
+                q.stderr
+            );
             let c = env.run(&["check", "--json"]);
             assert_eq!(c.code, 1, "{what}");
             assert!(c.json()["problems"].to_string().contains("index"), "{what}");
             // The next writer rebuilds it and says so.
             let a = env.run(&["append", s(&f)]);
             assert_eq!(a.code, 0, "{what}: {}", a.stderr);
-            assert!(a.stderr.contains("rebuilt it from the store"), "{what}: {}", a.stderr);
+            assert!(
+                a.stderr.contains("rebuilt it from the store"),
+                "{what}: {}",
+                a.stderr
+            );
             let q = env.run(&["query", "\"sample 17\"", "--json"]).ok().json();
             assert_eq!(q["hits"][0]["id"], "d-17", "{what}");
             let pool = Pool::open_reader(&env.store).unwrap();
@@ -302,22 +337,32 @@ fn a_read_only_store_can_be_read() {
     chmod(&store, &["-R", "a-w,a+rX"]);
     let untouched = files(&store);
 
-    let st = run_unprivileged(&bin, &store, &["stats", "--json"]).ok().json();
+    let st = run_unprivileged(&bin, &store, &["stats", "--json"])
+        .ok()
+        .json();
     assert_eq!(st["samples"], expected["stats"]["samples"]);
     assert_eq!(st["index"]["docs"], 300, "{st}");
-    let g = run_unprivileged(&bin, &store, &["get", "d-17", "--json"]).ok().json();
+    let g = run_unprivileged(&bin, &store, &["get", "d-17", "--json"])
+        .ok()
+        .json();
     assert_eq!(g, expected["gets"][1]);
     let q = run_unprivileged(&bin, &store, &["query", "\"sample 17\"", "--json"])
         .ok()
         .json();
     assert_eq!(q, query);
-    let c = run_unprivileged(&bin, &store, &["check", "--json"]).ok().json();
+    let c = run_unprivileged(&bin, &store, &["check", "--json"])
+        .ok()
+        .json();
     assert_eq!(c["sound"], true, "{c}");
     // A writer is refused with the reason, and nothing changed.
     let a = run_unprivileged(&bin, &store, &["topics"]);
     assert_eq!(a.code, 1);
     assert!(a.stderr.contains("ermission denied"), "{}", a.stderr);
-    assert_eq!(files(&store), untouched, "reading changed the read-only store");
+    assert_eq!(
+        files(&store),
+        untouched,
+        "reading changed the read-only store"
+    );
     chmod(&store, &["-R", "u+w"]);
 }
 
@@ -342,7 +387,8 @@ fn only_append_creates_a_store() {
         let r = env.run(args);
         assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
         assert!(
-            r.stderr.contains(&format!("no store at {}", env.store.display())),
+            r.stderr
+                .contains(&format!("no store at {}", env.store.display())),
             "{args:?}: {}",
             r.stderr
         );
@@ -355,7 +401,11 @@ fn only_append_creates_a_store() {
         let r = env.run(args);
         assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
         assert!(r.stderr.contains("no store at"), "{args:?}: {}", r.stderr);
-        assert_eq!(std::fs::read_dir(&env.store).unwrap().count(), 0, "{args:?}");
+        assert_eq!(
+            std::fs::read_dir(&env.store).unwrap().count(),
+            0,
+            "{args:?}"
+        );
     }
     let f = env.write("a.jsonl", records(3, "c").as_bytes());
     env.run(&["append", s(&f)]).ok();
@@ -392,7 +442,11 @@ fn readers_racing_the_creation_of_a_store_get_a_clear_answer() {
             }
         }
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(opened > 0, "round {round}: never opened ({absent} absent)");
     }
 }

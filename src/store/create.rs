@@ -35,12 +35,10 @@ pub(super) fn create_database(store: &Path) -> Result<()> {
             path: store.to_path_buf(),
             message: e.into_string(),
         };
-        let meta = db
-            .cf_handle(Table::Meta.name())
-            .ok_or_else(|| Error::Db {
-                path: store.to_path_buf(),
-                message: "table meta was not created".into(),
-            })?;
+        let meta = db.cf_handle(Table::Meta.name()).ok_or_else(|| Error::Db {
+            path: store.to_path_buf(),
+            message: "table meta was not created".into(),
+        })?;
         db.put_cf(meta, FORMAT_KEY, format::FORMAT_VERSION.to_be_bytes())
             .map_err(db_err)?;
         db.flush_cf(meta).map_err(db_err)?;

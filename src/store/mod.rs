@@ -563,7 +563,10 @@ impl Store {
         opts.set_verify_checksums(true);
         opts.fill_cache(false);
         let mut n = 0;
-        for item in self.db.iterator_cf_opt(cf, opts, rocksdb::IteratorMode::Start) {
+        for item in self
+            .db
+            .iterator_cf_opt(cf, opts, rocksdb::IteratorMode::Start)
+        {
             item.map_err(|e| self.db_err(e))?;
             n += 1;
         }
