@@ -18,7 +18,7 @@ use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, Options, 
 
 pub use codec::Versioned;
 pub use format::{FORMAT_VERSION, OLDEST_READABLE_FORMAT};
-pub use lock::{WriterLock, LOCK_FILE};
+pub use lock::LOCK_FILE;
 pub use mix_records::{MixExclusions, MixRecord, MixSourceTotals};
 pub use records::{
     DocRecord, NllQuantiles, PoolCounters, SampleRow, ScoreRecord, ScorerState, SourceInfo,
