@@ -256,7 +256,11 @@ fn repair_copy(into: &Path, r: &mut RepairReport) -> Result<()> {
         }
         Err(e) => e,
     };
-    r.steps.push(format!("the copy does not open: {first}"));
+    let why = match first {
+        Error::Damaged { what, .. } => what,
+        e => e.to_string(),
+    };
+    r.steps.push(format!("the copy does not open: {why}"));
     let db = into.join(DB_DIR);
     if !db.join("CURRENT").is_file() {
         if let Some(manifest) = newest_manifest(&db)? {
