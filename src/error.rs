@@ -58,6 +58,36 @@ pub enum Error {
         /// What to do about it.
         hint: &'static str,
     },
+    /// The store's database is missing or damaged: it is refused, never recreated.
+    #[error(
+        "store {} is damaged: {what}. Nothing was changed. Run `samplemix check --store {}` to \
+         see what is damaged, and `samplemix repair --store {} --into NEW` to recover what can \
+         still be read into a new store",
+        path.display(),
+        path.display(),
+        path.display()
+    )]
+    Damaged {
+        /// The store folder.
+        path: PathBuf,
+        /// What is missing or damaged.
+        what: String,
+    },
+    /// The index cannot be read; the store is intact and the next writer rebuilds the index.
+    #[error(
+        "index {} is damaged ({reason}); the store is intact: the next writing command (append, \
+         score, topics) rebuilds the index from it",
+        path.display()
+    )]
+    IndexDamaged {
+        /// The index folder.
+        path: PathBuf,
+        /// What could not be read.
+        reason: String,
+    },
+    /// A fault injected by `SAMPLEMIX_FAILPOINT` (tests only).
+    #[error("injected failure at fail point {0} (SAMPLEMIX_FAILPOINT)")]
+    Injected(String),
     /// RocksDB reported an error.
     #[error("store {}: {message}", path.display())]
     Db {

@@ -32,6 +32,7 @@
 
 pub mod algo;
 pub mod error;
+pub mod failpoint;
 pub mod index;
 pub mod ingest;
 pub mod pool;

@@ -517,8 +517,16 @@ fn diversity_filters_and_sorts() {
 /// defined scores, never a panic.
 #[test]
 fn bad_input() {
-    // No samples.
+    // No store: none is created (only append creates one).
     let env = Env::new();
+    let r = env.run(&["topics"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("no store at"), "{}", r.stderr);
+    assert!(!env.store.exists());
+
+    // No samples.
+    let f = env.write("empty.jsonl", b"");
+    env.run(&["append", s(&f)]).ok();
     let r = env.run(&["topics"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("no samples"), "{}", r.stderr);

@@ -28,6 +28,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export(args) => super::export::run(&cli.store, args),
         Command::Report(args) => super::report::run(&cli.store, args),
         Command::Eval(args) => super::eval::run(&cli.store, args),
+        Command::Check(json) => super::repair::check(&cli.store, json.json),
+        Command::Repair(args) => super::repair::run(&cli.store, args),
     }
 }
 
@@ -72,18 +74,7 @@ fn append(store: &Path, args: AppendArgs) -> Result<ExitCode> {
     let rejects_file = rejects.as_ref().map(|(p, _)| p.clone());
     let inputs: Vec<Input> = args.files.iter().map(|f| Input::parse(f)).collect();
     let mut pool = Pool::open_writer(store)?;
-    let opened = pool.open_report();
-    if opened.indexed_on_open > 0 || opened.index_rebuilt {
-        eprintln!(
-            "samplemix: indexed {} samples the index lacked{}",
-            opened.indexed_on_open,
-            if opened.index_rebuilt {
-                " (index rebuilt)"
-            } else {
-                ""
-            }
-        );
-    }
+    note_open(&pool);
     let progress = AppendProgress::new(rejects);
     let report = append::append(&mut pool, &inputs, &opts, &progress)?;
     pool.close()?;
@@ -125,8 +116,46 @@ fn append(store: &Path, args: AppendArgs) -> Result<ExitCode> {
     })
 }
 
+/// Warns on stderr that a reader found the index damaged (what needs no index still works).
+fn warn_index_damage(pool: &Pool) {
+    if let Some(reason) = pool.index_damage() {
+        let e = samplemix::Error::IndexDamaged {
+            path: pool.store().path().join(samplemix::index::INDEX_DIR),
+            reason: reason.to_string(),
+        };
+        eprintln!("samplemix: warning: {e}");
+    }
+}
+
+/// Says on stderr what opening the pool as writer repaired: an index rebuilt from the store, or
+/// samples it lacked after a crash.
+pub(super) fn note_open(pool: &Pool) {
+    let opened = pool.open_report();
+    if let Some(reason) = pool.index_rebuild_reason() {
+        eprintln!(
+            "samplemix: index {} was discarded ({reason}); rebuilt it from the store ({} samples)",
+            pool.store()
+                .path()
+                .join(samplemix::index::INDEX_DIR)
+                .display(),
+            opened.indexed_on_open
+        );
+    } else if opened.indexed_on_open > 0 || opened.index_rebuilt {
+        eprintln!(
+            "samplemix: indexed {} samples the index lacked{}",
+            opened.indexed_on_open,
+            if opened.index_rebuilt {
+                " (index rebuilt)"
+            } else {
+                ""
+            }
+        );
+    }
+}
+
 fn stats(store: &Path, json: bool) -> Result<ExitCode> {
     let pool = Pool::open_reader(store)?;
+    warn_index_damage(&pool);
     let s = pool.stats()?;
     if json {
         print_json(&s)?;
@@ -174,7 +203,9 @@ fn stats(store: &Path, json: bool) -> Result<ExitCode> {
         out,
         "index           {} docs{}",
         s.index.docs,
-        if s.index.behind_by > 0 {
+        if let Some(reason) = &s.index.damaged {
+            format!(", DAMAGED ({reason}); the next writing command rebuilds it from the store")
+        } else if s.index.behind_by > 0 {
             format!(
                 ", {} behind the store (a writer catches up on open)",
                 s.index.behind_by
@@ -223,6 +254,7 @@ fn stats(store: &Path, json: bool) -> Result<ExitCode> {
 
 fn get(store: &Path, id: &str, json: bool) -> Result<ExitCode> {
     let pool = Pool::open_reader(store)?;
+    warn_index_damage(&pool);
     let v = pool.get(id)?;
     if json {
         print_json(&v)?;
@@ -337,7 +369,8 @@ fn score(store: &Path, args: ScoreArgs) -> Result<ExitCode> {
         settings.gpu_layers = g;
     }
     let model = args.model.unwrap_or_else(score::default_model_path);
-    let mut pool = Pool::open_writer(store)?;
+    let mut pool = Pool::open_existing_writer(store)?;
+    note_open(&pool);
     // Loading maps the model and hashes it for the fingerprint; no token is evaluated yet.
     let mut scorer = LlamaScorer::load(&model, settings.clone())?;
     let description = format!(

@@ -494,7 +494,7 @@ pub fn run(store: &Path, args: MixArgs) -> Result<ExitCode> {
         }
         .into());
     }
-    let st = Store::open_writer(store)?;
+    let st = Store::open_existing_writer(store)?;
     let previous = st.mix(&args.name)?;
     let saved = match &previous {
         Some(p) if !args.fresh => Some(MixSpec::of(p)?),

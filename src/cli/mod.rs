@@ -8,6 +8,7 @@ mod export;
 mod mix;
 mod output;
 mod progress;
+mod repair;
 mod report;
 mod topics;
 
@@ -62,6 +63,11 @@ pub enum Command {
     /// Judge stored mixes side by side on held-out text (n-gram model perplexity, DSIR KL
     /// reduction, distinct n-grams, near-duplicates, source and topic shares).
     Eval(eval::EvalArgs),
+    /// Check a store for damage without changing anything (exit 1 when something is damaged).
+    Check(JsonFlag),
+    /// Recover what can still be read of a damaged store into a new store (--into NEW); the
+    /// damaged store is not changed.
+    Repair(repair::RepairArgs),
 }
 
 /// `samplemix score`.

@@ -100,7 +100,8 @@ pub fn run(store: &Path, args: TopicsArgs) -> Result<ExitCode> {
         keep_topics: args.keep_topics,
         chunk: args.chunk.max(1),
     };
-    let mut pool = Pool::open_writer(store)?;
+    let mut pool = Pool::open_existing_writer(store)?;
+    super::commands::note_open(&pool);
     let progress = Progress {
         bar: BarSlot::default(),
         interactive: std::io::stderr().is_terminal(),

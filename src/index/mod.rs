@@ -6,6 +6,7 @@
 //! tantivy's commit payload, the store sequence number up to which every sample is indexed.
 //! A writer that opens the pool indexes the samples from the watermark on (see `Pool`).
 
+mod readonly;
 mod schema;
 mod search;
 
@@ -78,7 +79,8 @@ pub struct PoolIndex {
     /// Whether documents were added or deleted since the last commit.
     pending: bool,
     watermark: u64,
-    rebuilt: bool,
+    /// Why opening discarded the index and started it afresh, if it did.
+    rebuilt: Option<String>,
 }
 
 impl PoolIndex {
@@ -90,13 +92,21 @@ impl PoolIndex {
     }
 
     /// Opens the index of `store` for writing, creating it when missing. An index that cannot
-    /// be opened, or that follows another schema, is discarded and starts empty (watermark 0):
-    /// the caller re-indexes from the store.
+    /// be opened or read, or that follows another schema, is discarded and starts empty
+    /// (watermark 0): the caller re-indexes from the store.
     pub fn open_writer(store: &Path) -> Result<PoolIndex> {
         let path = store.join(INDEX_DIR);
         let (schema, fields) = build_schema();
-        let mut rebuilt = false;
-        let index = match Self::try_open(&path) {
+        let mut rebuilt = None;
+        let opened = if path.join("meta.json").exists() {
+            Self::open_checked(&path, &fields, |p| {
+                MmapDirectory::open(p).map_err(|e| e.to_string())
+            })
+            .map(Some)
+        } else {
+            Ok(None)
+        };
+        let index = match opened {
             Ok(Some((index, payload)))
                 if index.schema() == schema
                     && payload.is_none_or(|p| p.schema == INDEX_SCHEMA_VERSION) =>
@@ -104,8 +114,11 @@ impl PoolIndex {
                 index
             }
             Ok(None) => Self::create(&path, schema)?,
-            _ => {
-                rebuilt = true;
+            outdated_or_damaged => {
+                rebuilt = Some(match outdated_or_damaged {
+                    Err(reason) => format!("it could not be read: {reason}"),
+                    _ => "it follows another schema".to_string(),
+                });
                 std::fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
                 Self::create(&path, schema)?
             }
@@ -133,13 +146,21 @@ impl PoolIndex {
         })
     }
 
-    /// Opens the index of `store` for searching; `None` when it does not exist yet.
+    /// Opens the index of `store` for searching; `None` when it does not exist yet. Works on a
+    /// read-only folder. An index that cannot be read is [`Error::IndexDamaged`].
     pub fn open_reader(store: &Path) -> Result<Option<PoolIndex>> {
         let path = store.join(INDEX_DIR);
-        let Some((index, payload)) = Self::try_open(&path)? else {
+        if !path.join("meta.json").exists() {
             return Ok(None);
-        };
+        }
         let (schema, fields) = build_schema();
+        let (index, payload) = Self::open_checked(&path, &fields, |p| {
+            readonly::ReaderDirectory::open(p).map_err(|e| e.to_string())
+        })
+        .map_err(|reason| Error::IndexDamaged {
+            path: path.clone(),
+            reason,
+        })?;
         if index.schema() != schema {
             return Err(Self::err(
                 &path,
@@ -156,17 +177,52 @@ impl PoolIndex {
             writer: None,
             pending: false,
             watermark: payload.map_or(0, |p| p.next_seq),
-            rebuilt: false,
+            rebuilt: None,
         }))
     }
 
-    fn try_open(path: &Path) -> Result<Option<(Index, Option<Payload>)>> {
-        if !path.join("meta.json").exists() {
-            return Ok(None);
+    /// Opens the index through `dir` and reads a little of every segment (each file's footer,
+    /// the seq column, the text's term dictionary, the last stored document): a missing or
+    /// truncated file shows here rather than in the middle of a search or a merge.
+    fn open_checked<D: tantivy::Directory>(
+        path: &Path,
+        fields: &Fields,
+        dir: impl FnOnce(&Path) -> std::result::Result<D, String>,
+    ) -> std::result::Result<(Index, Option<Payload>), String> {
+        let index = Index::open(dir(path)?).map_err(|e| describe(&e))?;
+        let payload = Self::read_payload(&index, path).map_err(|e| e.to_string())?;
+        let reader: IndexReader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e: tantivy::TantivyError| describe(&e))?;
+        let searcher = reader.searcher();
+        for segment in searcher.segment_readers() {
+            let id = segment.segment_id().uuid_string();
+            let fail = |e: tantivy::TantivyError| format!("segment {id}: {}", describe(&e));
+            segment.fast_fields().u64(names::SEQ).map_err(fail)?;
+            segment.inverted_index(fields.text).map_err(fail)?;
+            if segment.max_doc() > 0 {
+                let store = segment.get_store_reader(1).map_err(|e| fail(e.into()))?;
+                store
+                    .get::<TantivyDocument>(segment.max_doc() - 1)
+                    .map_err(fail)?;
+            }
         }
-        let index = Index::open_in_dir(path).map_err(|e| Self::err(path, e))?;
-        let payload = Self::read_payload(&index, path)?;
-        Ok(Some((index, payload)))
+        Ok((index, payload))
+    }
+
+    /// The files of the index whose checksum does not match their contents (reads every byte;
+    /// for `samplemix check`).
+    pub fn damaged_files(&self) -> std::result::Result<Vec<PathBuf>, String> {
+        let mut files: Vec<PathBuf> = self
+            .index
+            .validate_checksum()
+            .map_err(|e| describe(&e))?
+            .into_iter()
+            .collect();
+        files.sort();
+        Ok(files)
     }
 
     fn create(path: &Path, schema: tantivy::schema::Schema) -> Result<Index> {
@@ -200,7 +256,12 @@ impl PoolIndex {
 
     /// Whether opening discarded an unreadable or outdated index.
     pub fn was_rebuilt(&self) -> bool {
-        self.rebuilt
+        self.rebuilt.is_some()
+    }
+
+    /// Why opening discarded the index, if it did.
+    pub fn rebuild_reason(&self) -> Option<&str> {
+        self.rebuilt.as_deref()
     }
 
     /// Documents visible to searches.
@@ -324,6 +385,7 @@ impl PoolIndex {
         })
         .expect("payload serialises");
         let writer = self.writer()?;
+        crate::failpoint::hit("index.commit")?;
         let mut prepared = writer.prepare_commit().map_err(|e| Self::err(&path, e))?;
         prepared.set_payload(&payload);
         prepared.commit().map_err(|e| Self::err(&path, e))?;
@@ -351,7 +413,39 @@ impl PoolIndex {
     pub fn search(&self, spec: &QuerySpec) -> Result<SearchResult> {
         search::run(self, spec).map_err(|e| match e {
             search::SearchError::Query(query, reason) => Error::Query { query, reason },
+            search::SearchError::Tantivy(e) if is_damage(&e) => Error::IndexDamaged {
+                path: self.path.clone(),
+                reason: describe(&e),
+            },
             search::SearchError::Tantivy(e) => Self::err(&self.path, e),
         })
+    }
+}
+
+/// Whether a tantivy error means that files of the index are missing or damaged.
+fn is_damage(e: &tantivy::TantivyError) -> bool {
+    use tantivy::TantivyError as T;
+    matches!(
+        e,
+        T::DataCorruption(_) | T::OpenReadError(_) | T::IoError(_) | T::IncompatibleIndex(_)
+    )
+}
+
+/// A tantivy error in words: the file at fault and the operating system's or tantivy's reason,
+/// without the Debug dumps of tantivy's own messages.
+fn describe(e: &tantivy::TantivyError) -> String {
+    use tantivy::directory::error::OpenReadError as O;
+    use tantivy::TantivyError as T;
+    match e {
+        T::OpenReadError(O::FileDoesNotExist(p)) => format!("file {} is missing", p.display()),
+        T::OpenReadError(O::IoError { io_error, filepath }) => {
+            format!("file {}: {io_error}", filepath.display())
+        }
+        T::OpenReadError(O::IncompatibleIndex(_)) => {
+            "a file was written by an unsupported tantivy version".into()
+        }
+        T::IoError(io) => io.to_string(),
+        T::DataCorruption(d) => format!("{d:?}"),
+        other => other.to_string(),
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod mirror;
 pub mod mixes;
+pub mod repair;
 pub mod scale;
 pub mod topic_views;
 
@@ -40,23 +41,52 @@ pub struct Pool {
     /// The counters and sources, changed only through [`Mirror::commit`].
     pub(crate) mirror: Mirror,
     open_report: OpenReport,
+    /// Why a reader could not open the index (the next writer rebuilds it).
+    index_damage: Option<String>,
 }
 
 impl Pool {
     /// Opens (or creates) the pool at `path` as its single writer, bringing the index up to date.
+    /// Only `append` creates pools; the other writers use [`Pool::open_existing_writer`].
     pub fn open_writer(path: &Path) -> Result<Pool> {
-        let store = Store::open_writer(path)?;
-        let index = PoolIndex::open_writer(path)?;
+        Pool::writer(Store::open_writer(path)?)
+    }
+
+    /// Opens the pool at `path` as its single writer; [`Error::NoStore`] when there is none.
+    pub fn open_existing_writer(path: &Path) -> Result<Pool> {
+        Pool::writer(Store::open_existing_writer(path)?)
+    }
+
+    fn writer(store: Store) -> Result<Pool> {
+        let index = PoolIndex::open_writer(store.path())?;
         let mut pool = Pool::assemble(store, Some(index))?;
         pool.catch_up_index()?;
         Ok(pool)
     }
 
-    /// Opens the pool at `path` for reading; works while a writer runs in another process.
+    /// Opens the pool at `path` for reading; works while a writer runs in another process and
+    /// on a read-only folder. A damaged index leaves the pool without one: `stats` and `get`
+    /// work, `query` says the index is damaged.
     pub fn open_reader(path: &Path) -> Result<Pool> {
         let store = Store::open_reader(path)?;
-        let index = PoolIndex::open_reader(path)?;
-        Pool::assemble(store, index)
+        let (index, damage) = match PoolIndex::open_reader(path) {
+            Ok(index) => (index, None),
+            Err(Error::IndexDamaged { reason, .. }) => (None, Some(reason)),
+            Err(e) => return Err(e),
+        };
+        let mut pool = Pool::assemble(store, index)?;
+        pool.index_damage = damage;
+        Ok(pool)
+    }
+
+    /// Why the index could not be read (a reader's pool then has none).
+    pub fn index_damage(&self) -> Option<&str> {
+        self.index_damage.as_deref()
+    }
+
+    /// Why opening as writer discarded the index and rebuilt it from the store, if it did.
+    pub fn index_rebuild_reason(&self) -> Option<&str> {
+        self.index.as_ref().and_then(PoolIndex::rebuild_reason)
     }
 
     fn assemble(store: Store, index: Option<PoolIndex>) -> Result<Pool> {
@@ -71,6 +101,7 @@ impl Pool {
                 index_rebuilt: rebuilt,
                 ..OpenReport::default()
             },
+            index_damage: None,
         })
     }
 
@@ -280,11 +311,13 @@ impl Pool {
                 docs: ix.num_docs(),
                 watermark: ix.watermark(),
                 behind_by: c.next_seq.saturating_sub(ix.watermark()),
+                damaged: None,
             },
             None => IndexStats {
                 docs: 0,
                 watermark: 0,
                 behind_by: c.next_seq,
+                damaged: self.index_damage.clone(),
             },
         };
         Ok(PoolStats {
@@ -325,6 +358,12 @@ impl Pool {
 
     /// Searches the pool. A reader opened before the first index commit finds nothing.
     pub fn query(&self, spec: &QuerySpec, full_text: bool) -> Result<QueryResult> {
+        if let Some(reason) = &self.index_damage {
+            return Err(Error::IndexDamaged {
+                path: self.store.path().join(crate::index::INDEX_DIR),
+                reason: reason.clone(),
+            });
+        }
         let Some(index) = &self.index else {
             return Ok(QueryResult {
                 total: 0,
@@ -524,6 +563,8 @@ pub struct IndexStats {
     pub watermark: u64,
     /// Samples the index lacks (a writer indexes them when it opens the pool).
     pub behind_by: u64,
+    /// Why the index could not be read, if it could not (the next writer rebuilds it).
+    pub damaged: Option<String>,
 }
 
 /// `samplemix get`.

@@ -74,6 +74,7 @@ pub fn draw(pool: &LoadedPool, spec: &MixSpec) -> Result<MixRecord> {
 
 /// Saves `record` as the mix called `name`, replacing any previous one.
 pub fn save(store: &Store, name: &str, record: &MixRecord) -> Result<()> {
+    crate::failpoint::hit("mix.save")?;
     let mut batch = store.batch();
     batch.put_mix(name, record);
     batch.commit()

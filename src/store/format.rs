@@ -78,7 +78,12 @@ pub fn write_new(store: &Path) -> Result<FormatFile> {
     let tmp = store.join(format!("{FORMAT_FILE}.tmp"));
     let mut text = serde_json::to_string_pretty(&format).expect("FormatFile serialises");
     text.push('\n');
-    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::File::create(&tmp)
+        .and_then(|mut f| {
+            std::io::Write::write_all(&mut f, text.as_bytes())?;
+            f.sync_all()
+        })
+        .map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     Ok(format)
 }

@@ -5,6 +5,7 @@
 //! The store knows nothing of tantivy: the index is derived from it and can be rebuilt from it.
 
 pub mod codec;
+mod create;
 pub mod format;
 #[cfg(test)]
 mod golden_tests;
@@ -33,6 +34,7 @@ pub use topic_records::{
 };
 
 use crate::error::{Error, Result};
+use create::{check_db_files, create_database, finish_creation, is_pristine, open_error};
 
 /// Folder of the RocksDB database inside the store folder.
 pub const DB_DIR: &str = "db";
@@ -139,6 +141,21 @@ pub struct Store {
     _lock: Option<lock::WriterLock>,
 }
 
+impl Drop for Store {
+    /// A writer flushes every table on closing, so that a closed store's data lives in its
+    /// table files and not only in the write-ahead log: RocksDB's repair recovers table files
+    /// whole, but drops logged writes to tables that have no table file yet.
+    fn drop(&mut self) {
+        if self.access == Access::Write {
+            for t in Table::ALL {
+                if let Some(cf) = self.db.cf_handle(t.name()) {
+                    let _ = self.db.flush_cf(cf);
+                }
+            }
+        }
+    }
+}
+
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
@@ -148,9 +165,11 @@ impl std::fmt::Debug for Store {
     }
 }
 
-fn db_options() -> Options {
+/// Options of the database; `create` lets RocksDB create a missing database, which only the
+/// creation of a new store may do.
+pub(crate) fn db_options(create: bool) -> Options {
     let mut opts = Options::default();
-    opts.create_if_missing(true);
+    opts.create_if_missing(create);
     opts.create_missing_column_families(true);
     opts.set_compression_type(DBCompressionType::Lz4);
     opts.set_bottommost_compression_type(DBCompressionType::Zstd);
@@ -159,37 +178,68 @@ fn db_options() -> Options {
     opts
 }
 
+/// Folder in which a new store's database is built before it is renamed to [`DB_DIR`]: a crash
+/// during creation leaves it behind, and since it never held data the next creation removes it.
+pub const CREATING_DIR: &str = "db.creating";
+
+/// Tables a store of the current format may lack because a later build of the same format
+/// added them; a writer creates them, a reader treats them as empty.
+const LATER_TABLES: [Table; 1] = [Table::Mixes];
+
+/// Takes the writer lock of the store at `path` (held until dropped), so that nothing writes
+/// while its files are copied.
+pub(crate) fn lock_writer(path: &Path) -> Result<lock::WriterLock> {
+    lock::acquire(path)
+}
+
+/// Whether `path` holds a store, whole or damaged: a `FORMAT` file or a database.
+pub fn exists(path: &Path) -> bool {
+    path.join(format::FORMAT_FILE).exists() || path.join(DB_DIR).exists()
+}
+
 impl Store {
-    /// Opens `path` as its single writer, creating the store if the folder does not exist.
+    /// Opens `path` as its single writer, creating the store if the folder does not hold one.
+    /// Only `append` creates stores; the other writing commands use [`Store::open_existing_writer`].
     pub fn open_writer(path: &Path) -> Result<Store> {
+        Self::writer(path, true)
+    }
+
+    /// Opens the store at `path` as its single writer; [`Error::NoStore`] when there is none.
+    pub fn open_existing_writer(path: &Path) -> Result<Store> {
+        Self::writer(path, false)
+    }
+
+    fn writer(path: &Path, create: bool) -> Result<Store> {
         if path.exists() && !path.is_dir() {
             return Err(Error::Invalid(format!(
                 "store {} is not a folder",
                 path.display()
             )));
         }
+        if !create && !exists(path) {
+            return Err(Error::NoStore {
+                path: path.to_path_buf(),
+            });
+        }
         std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
         let lock = lock::acquire(path)?;
         if format::read(path)?.is_none() {
             if path.join(DB_DIR).exists() {
-                return Err(Error::Corrupt {
+                finish_creation(path, create)?;
+            } else if create {
+                create_database(path)?;
+            } else {
+                return Err(Error::NoStore {
                     path: path.to_path_buf(),
-                    table: "FORMAT file",
-                    key: format::FORMAT_FILE.into(),
-                    reason: "missing, but a database exists: not a samplemix store, or damaged"
-                        .into(),
                 });
             }
-            format::write_new(path)?;
         }
-        let db_path = path.join(DB_DIR);
+        check_db_files(path)?;
         let cfs = Table::ALL
             .iter()
-            .map(|t| ColumnFamilyDescriptor::new(t.name(), db_options()));
-        let db = DB::open_cf_descriptors(&db_options(), &db_path, cfs).map_err(|e| Error::Db {
-            path: path.to_path_buf(),
-            message: e.into_string(),
-        })?;
+            .map(|t| ColumnFamilyDescriptor::new(t.name(), db_options(false)));
+        let db = DB::open_cf_descriptors(&db_options(false), path.join(DB_DIR), cfs)
+            .map_err(|e| open_error(path, e))?;
         let store = Store {
             db,
             path: path.to_path_buf(),
@@ -200,25 +250,59 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens `path` for reading. Works while a writer is running in another process; sees the
-    /// state as of the moment it opens.
+    /// Opens `path` for reading. Works while a writer is running in another process, and on a
+    /// read-only folder; sees the state as of the moment it opens.
     pub fn open_reader(path: &Path) -> Result<Store> {
         if format::read(path)?.is_none() {
-            return Err(Error::NoStore {
-                path: path.to_path_buf(),
-            });
+            let db = path.join(DB_DIR);
+            let holds_data = db.exists() && !is_pristine(&db).unwrap_or(false);
+            // No store, or one being created: its FORMAT file, written last, may have appeared
+            // meanwhile.
+            if format::read(path)?.is_none() {
+                return Err(if holds_data {
+                    Error::Damaged {
+                        path: path.to_path_buf(),
+                        what: "the FORMAT file is missing but a database holding data exists"
+                            .into(),
+                    }
+                } else {
+                    Error::NoStore {
+                        path: path.to_path_buf(),
+                    }
+                });
+            }
         }
-        // Table `mixes` came later within format 1: a store no writer of this build has opened
-        // yet lacks it, and reads as having no mixes.
-        let existing = DB::list_cf(&db_options(), path.join(DB_DIR)).unwrap_or_default();
-        let names = Table::ALL.iter().map(|t| t.name()).filter(|&n| {
-            n != Table::Mixes.name() || existing.is_empty() || existing.iter().any(|e| e == n)
-        });
-        let db = DB::open_cf_for_read_only(&db_options(), path.join(DB_DIR), names, false)
-            .map_err(|e| Error::Db {
-                path: path.to_path_buf(),
-                message: e.into_string(),
-            })?;
+        check_db_files(path)?;
+        // A writer at work deletes write-ahead logs it has flushed, which a reader listed a
+        // moment before may still look for: a file that vanishes is retried, not damage.
+        let mut tries = 0;
+        loop {
+            match Self::open_read_only(path) {
+                Err(Error::Damaged { what, .. }) if what.contains("No such file") && tries < 20 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_read_only(path: &Path) -> Result<Store> {
+        let existing =
+            DB::list_cf(&db_options(false), path.join(DB_DIR)).map_err(|e| open_error(path, e))?;
+        let mut names = Vec::new();
+        for t in Table::ALL {
+            if existing.iter().any(|e| e == t.name()) {
+                names.push(t.name());
+            } else if !LATER_TABLES.contains(&t) {
+                return Err(Error::Damaged {
+                    path: path.to_path_buf(),
+                    what: format!("table {} is missing from its database", t.name()),
+                });
+            }
+        }
+        let db = DB::open_cf_for_read_only(&db_options(false), path.join(DB_DIR), names, false)
+            .map_err(|e| open_error(path, e))?;
         let store = Store {
             db,
             path: path.to_path_buf(),
@@ -472,6 +556,26 @@ impl Store {
         walk(&self.path)
     }
 
+    /// Reads every key and value of `table` (checksums verified), returning how many there are;
+    /// `None` when the store lacks the table (one added later within its format).
+    pub fn scan_table(&self, table: Table) -> Result<Option<u64>> {
+        let Some(cf) = self.db.cf_handle(table.name()) else {
+            return Ok(None);
+        };
+        let mut opts = rocksdb::ReadOptions::default();
+        opts.set_verify_checksums(true);
+        opts.fill_cache(false);
+        let mut n = 0;
+        for item in self
+            .db
+            .iterator_cf_opt(cf, opts, rocksdb::IteratorMode::Start)
+        {
+            item.map_err(|e| self.db_err(e))?;
+            n += 1;
+        }
+        Ok(Some(n))
+    }
+
     /// A new atomic write batch.
     pub fn batch(&self) -> StoreBatch<'_> {
         StoreBatch {
@@ -564,6 +668,7 @@ impl StoreBatch<'_> {
                 self.store.path.display()
             )));
         }
+        crate::failpoint::hit("store.batch")?;
         self.store
             .db
             .write(self.wb)
