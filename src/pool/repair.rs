@@ -278,10 +278,7 @@ fn repair_copy(into: &Path, r: &mut RepairReport) -> Result<()> {
                 .push(format!("pointing CURRENT at {manifest} did not help"));
         }
     }
-    rocksdb::DB::repair(&store::db_options(false), &db).map_err(|e| Error::Db {
-        path: into.to_path_buf(),
-        message: format!("RocksDB's repair failed: {}", e.into_string()),
-    })?;
+    store::repair_database(into)?;
     r.steps.push(
         "ran RocksDB's repair on the copy (manifest rebuilt from the table files; writes that \
          exist only in the write-ahead log of a table with no table file are lost)"

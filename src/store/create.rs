@@ -142,3 +142,13 @@ pub(super) fn sync_dir(dir: &Path) -> Result<()> {
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io(dir, e))
 }
+
+/// Runs RocksDB's own repair on the database of the store folder `store` (in place: callers run
+/// it on a copy). It rebuilds the manifest from the table files; writes that exist only in the
+/// write-ahead log of a table with no table file are lost.
+pub fn repair_database(store: &Path) -> Result<()> {
+    DB::repair(&db_options(false), store.join(DB_DIR)).map_err(|e| Error::Db {
+        path: store.to_path_buf(),
+        message: format!("RocksDB's repair failed: {}", e.into_string()),
+    })
+}

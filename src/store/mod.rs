@@ -34,6 +34,7 @@ pub use topic_records::{
 };
 
 use crate::error::{Error, Result};
+pub use create::repair_database;
 use create::{check_db_files, create_database, finish_creation, is_pristine, open_error};
 
 /// Folder of the RocksDB database inside the store folder.
