@@ -29,6 +29,7 @@ pub mod index;
 pub mod ingest;
 pub mod mix;
 pub mod mixes;
+pub mod names;
 pub mod pool;
 pub mod report;
 pub mod score;

@@ -17,8 +17,8 @@ pub struct ExportArgs {
     /// Output folder (created; must be empty unless --force).
     #[arg(long)]
     pub out: PathBuf,
-    /// Tokens per shard.
-    #[arg(long, default_value_t = 100_000_000)]
+    /// Tokens per shard (suffixes k, M, G accepted: 100M).
+    #[arg(long, default_value = "100M", value_parser = super::mix::parse_tokens)]
     pub shard_tokens: u64,
     /// Shuffle seed (default: the mix's seed).
     #[arg(long)]
@@ -33,6 +33,11 @@ pub struct ExportArgs {
 /// The stored mix `name`, or an error listing the mixes there are.
 pub fn load_mix(store: &Store, name: &str) -> Result<MixRecord> {
     match store.mix(name)? {
+        Some(r) if r.counts.is_empty() => anyhow::bail!(
+            "mix {name:?} is empty: its budget of {} tokens drew no sample (an older samplemix \
+             saved it); draw it again with a larger budget: `samplemix mix {name} --tokens T`",
+            r.tokens_requested
+        ),
         Some(r) => Ok(r),
         None => {
             let names = store.mix_names()?;

@@ -274,6 +274,7 @@ pub fn draw(
         let s = source_id(name, sources)?;
         hi[s] = hi[s].min(share * t_budget);
     }
+    super::bounds::check_intervals(sources, &lo, &hi, t_budget)?;
     let mut pin = vec![Pin::Free; n_src];
     let mut target = vec![0.0f64; n_src];
     if let Some(shares) = &weighted.domain_shares {
