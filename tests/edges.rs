@@ -58,19 +58,19 @@ fn deep_or_long_queries_are_refused_quickly() {
     let deep = format!("{}the{}", "(".repeat(30), ")".repeat(30));
     let run = run_within(&env, &["query", &deep], Duration::from_secs(20))
         .expect("a query nested 30 deep must not run for 20 s");
-    fails_with(run, 1, "the limit is 10 levels");
+    fails_with(run, 1, "the limit is 6 levels");
     let unclosed = "(".repeat(40) + "sample";
     let run = run_within(&env, &["query", &unclosed], Duration::from_secs(20))
         .expect("an unclosed query nested 40 deep must not run for 20 s");
-    fails_with(run, 1, "the limit is 10 levels");
-    let at_cap = format!("{}sample{}", "(".repeat(10), ")".repeat(10));
+    fails_with(run, 1, "the limit is 6 levels");
+    let at_cap = format!("{}sample{}", "(".repeat(6), ")".repeat(6));
     let start = Instant::now();
     let run = env.run(&["query", &at_cap, "--json"]).ok();
     assert!(start.elapsed() < Duration::from_secs(10));
     assert_eq!(run.json()["total"], 40);
-    let long = "sample ".repeat(700);
+    let long = "sample ".repeat(300);
     let run = env.run(&["query", &long]);
-    fails_with(run, 1, "the limit is 4096 bytes");
+    fails_with(run, 1, "the limit is 2048 bytes");
 }
 
 /// Case 4: huge limits are clamped to the pool; 0 returns no hits but counts the matches.

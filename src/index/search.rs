@@ -104,12 +104,14 @@ impl SearchResult {
 }
 
 /// Longest query text accepted, in bytes (`query` refuses longer ones with exit 1).
-pub const MAX_QUERY_BYTES: usize = 4096;
+pub const MAX_QUERY_BYTES: usize = 2048;
 
 /// Deepest nesting of parentheses accepted in a query text. tantivy 0.25's query grammar parses
-/// each nesting level twice, so its time doubles per level (2.6 s at depth 22); this cap keeps
-/// the worst case in milliseconds (see BENCHMARKS.md, "Query parse time at the caps").
-pub const MAX_QUERY_DEPTH: usize = 10;
+/// what each level of parentheses holds twice (fixed in tantivy 0.27), so its time doubles per
+/// level (2.6 s for `((...the...))` 22 deep) and grows with the length: with this cap and
+/// [`MAX_QUERY_BYTES`] the worst shapes found take about 50 to 70 ms (BENCHMARKS.md, "Query
+/// parse time at the caps").
+pub const MAX_QUERY_DEPTH: usize = 6;
 
 /// The most characters of a refused query an error message repeats.
 const SHOWN_QUERY_CHARS: usize = 80;
@@ -458,21 +460,21 @@ mod tests {
     #[test]
     fn limits_count_nesting_and_bytes() {
         assert!(check_query_limits("a (b OR (c -d))").is_ok());
-        let at_cap = format!("{}the{}", "(".repeat(10), ")".repeat(10));
+        let at_cap = format!("{}the{}", "(".repeat(6), ")".repeat(6));
         assert!(check_query_limits(&at_cap).is_ok());
-        let deep = format!("{}the{}", "(".repeat(11), ")".repeat(11));
+        let deep = format!("{}the{}", "(".repeat(7), ")".repeat(7));
         let reason = check_query_limits(&deep).unwrap_err();
         assert!(
-            reason.contains("nested 11 deep; the limit is 10"),
+            reason.contains("nested 7 deep; the limit is 6 levels"),
             "{reason}"
         );
         // Unclosed groups nest as deep; surplus closers do not pay for later openers.
-        assert!(check_query_limits(&"(".repeat(11)).is_err());
-        assert!(check_query_limits(&format!("{}{}", ")".repeat(5), "(".repeat(11))).is_err());
+        assert!(check_query_limits(&"(".repeat(7)).is_err());
+        assert!(check_query_limits(&format!("{}{}", ")".repeat(5), "(".repeat(7))).is_err());
         assert!(check_query_limits("(a) (b) (c) (d) (e) (f) (g) (h) (i) (j) (k) (l)").is_ok());
         let long = "a ".repeat(MAX_QUERY_BYTES / 2) + "b";
         let reason = check_query_limits(&long).unwrap_err();
-        assert!(reason.contains("the limit is 4096 bytes"), "{reason}");
+        assert!(reason.contains("the limit is 2048 bytes"), "{reason}");
         assert!(check_query_limits(&long[..MAX_QUERY_BYTES]).is_ok());
     }
 
@@ -501,7 +503,7 @@ mod tests {
         let deep = format!("{}the{}", "(".repeat(30), ")".repeat(30));
         let (q, reason) = query_error(parse_text(&index.index, f.text, Some(&deep)));
         assert_eq!(q, deep);
-        assert!(reason.contains("the limit is 10 levels"), "{reason}");
+        assert!(reason.contains("the limit is 6 levels"), "{reason}");
     }
 
     #[test]
