@@ -35,6 +35,7 @@ pub mod error;
 pub mod failpoint;
 pub mod index;
 pub mod ingest;
+pub mod names;
 pub mod pool;
 pub mod stages;
 pub mod store;

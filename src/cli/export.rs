@@ -18,8 +18,8 @@ pub struct ExportArgs {
     /// Output folder (created; must be empty unless --force).
     #[arg(long)]
     pub out: PathBuf,
-    /// Tokens per shard.
-    #[arg(long, default_value_t = 100_000_000)]
+    /// Tokens per shard (suffixes k, M, G accepted: 100M).
+    #[arg(long, default_value = "100M", value_parser = super::mix::parse_tokens)]
     pub shard_tokens: u64,
     /// Shuffle seed (default: the mix's seed).
     #[arg(long)]

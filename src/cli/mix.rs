@@ -100,7 +100,9 @@ pub struct MixArgs {
     pub json: JsonFlag,
 }
 
-fn parse_tokens(s: &str) -> Result<u64, String> {
+/// A token count with an optional suffix k, M, G (or B), T: `250M`, `1.5G`. `mix --tokens` and
+/// `export --shard-tokens` share it.
+pub(super) fn parse_tokens(s: &str) -> Result<u64, String> {
     let t = s.trim().replace('_', "");
     let (num, mul) = match t.chars().last() {
         Some('k' | 'K') => (&t[..t.len() - 1], 1e3),
@@ -484,10 +486,8 @@ pub fn report_json(name: &str, record: &MixRecord, diff: Option<&MixDiff>) -> se
 }
 
 pub fn run(store: &Path, args: MixArgs) -> Result<ExitCode> {
+    samplemix::names::check_mix_name(&args.name).map_err(anyhow::Error::msg)?;
     let given = Given::of(&args)?;
-    if args.name.is_empty() {
-        bail!("a mix needs a non-empty name");
-    }
     if samplemix::store::format::read(store)?.is_none() {
         return Err(samplemix::Error::NoStore {
             path: store.to_path_buf(),

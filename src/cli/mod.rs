@@ -120,7 +120,7 @@ pub struct AppendArgs {
     #[arg(long, default_value = "source")]
     pub source_field: String,
     /// Source for records without one (default: the file name up to its first dot).
-    #[arg(long)]
+    #[arg(long, value_parser = source_name)]
     pub source: Option<String>,
     /// Stop at the first bad record, adding nothing from its file.
     #[arg(long)]
@@ -184,6 +184,11 @@ pub struct QueryArgs {
     pub json: JsonFlag,
 }
 
+/// `--source`: 1 to 256 bytes, no control characters.
+fn source_name(s: &str) -> Result<String, String> {
+    samplemix::names::check_source_name(s).map(|()| s.to_string())
+}
+
 /// Runs the command line and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -193,10 +198,27 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            let _ = writeln!(std::io::stderr(), "samplemix: error: {e:#}");
+            let _ = writeln!(std::io::stderr(), "samplemix: error: {}", describe(&e));
             ExitCode::from(1)
         }
     }
+}
+
+/// The error and its causes joined by ": ", as `{:#}` prints them, leaving out a cause whose
+/// text the message already holds: library errors that name an io error in their own text
+/// ("{path}: {source}") would otherwise print it twice ("(os error 2): ... (os error 2)").
+fn describe(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.is_empty() {
+            out = text;
+        } else if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+    }
+    out
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -204,4 +226,30 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_prints_each_cause_once() {
+        let io = || std::io::Error::from_raw_os_error(2);
+        let lib: anyhow::Error = samplemix::Error::Io {
+            path: "/x/y".into(),
+            source: io(),
+        }
+        .into();
+        let text = describe(&lib);
+        assert_eq!(text.matches("(os error 2)").count(), 1, "{text}");
+        assert!(text.starts_with("/x/y: "), "{text}");
+        // Context that does not repeat its cause keeps it.
+        let ctx = anyhow::Error::new(io()).context("cannot open rejects file r.jsonl");
+        let text = describe(&ctx);
+        assert!(
+            text.starts_with("cannot open rejects file r.jsonl: "),
+            "{text}"
+        );
+        assert!(text.ends_with("(os error 2)"), "{text}");
+    }
 }

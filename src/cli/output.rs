@@ -17,6 +17,11 @@ pub(super) fn print_json(value: &impl serde::Serialize) -> Result<()> {
 /// The stored mix `name`, or an error listing the mixes there are.
 pub(super) fn load_mix(store: &Store, name: &str) -> Result<MixRecord> {
     match store.mix(name)? {
+        Some(r) if r.counts.is_empty() => anyhow::bail!(
+            "mix {name:?} is empty: its budget of {} tokens drew no sample (an older samplemix \
+             saved it); draw it again with a larger budget: `samplemix mix {name} --tokens T`",
+            r.tokens_requested
+        ),
         Some(r) => Ok(r),
         None => {
             let names = store.mix_names()?;

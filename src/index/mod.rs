@@ -21,7 +21,10 @@ use tantivy::{
 pub use schema::{
     build as build_schema, names, to_json as schema_json, Fields, INDEX_SCHEMA_VERSION,
 };
-pub use search::{DiversityFilter, IndexHit, QuerySpec, SearchResult, SortBy};
+pub use search::{
+    check_query_limits, DiversityFilter, IndexHit, QuerySpec, SearchResult, SortBy,
+    MAX_QUERY_BYTES, MAX_QUERY_DEPTH,
+};
 
 use crate::error::{Error, Result};
 

@@ -1,6 +1,6 @@
 //! Opening inputs and splitting them into lines: plain, gzip or zstd files and stdin, detected
 //! by extension or by magic bytes, read through a line reader that never holds more than the
-//! line-length limit in memory.
+//! line-length limit in memory and drops a UTF-8 byte-order mark at the start of the text.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -171,7 +171,11 @@ pub enum LineItem {
     TooLong(u64, u64),
 }
 
-/// Splits a byte stream into lines, skipping (and measuring) lines longer than a limit.
+/// The UTF-8 byte-order mark some editors put at the start of a text file.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Splits a byte stream into lines, skipping (and measuring) lines longer than a limit. A UTF-8
+/// byte-order mark at the very start of the stream is not part of line 1.
 pub struct LineReader<R> {
     inner: R,
     max: usize,
@@ -246,6 +250,9 @@ impl<R: BufRead> LineReader<R> {
         if buf.last() == Some(&b'\r') {
             buf.pop();
         }
+        if self.line_no == 1 && buf.starts_with(UTF8_BOM) {
+            buf.drain(..UTF8_BOM.len());
+        }
         Some(Ok(LineItem::Line(self.line_no, buf)))
     }
 }
@@ -288,6 +295,26 @@ mod tests {
             LineItem::Line(2, b"ok".to_vec())
         );
         assert!(r.next_line().is_none());
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_dropped_only_at_the_start() {
+        let got = lines(b"\xEF\xBB\xBF{\"text\":\"a\"}\n\xEF\xBB\xBFx\n", 100);
+        assert_eq!(
+            got,
+            vec![
+                LineItem::Line(1, br#"{"text":"a"}"#.to_vec()),
+                LineItem::Line(2, b"\xEF\xBB\xBFx".to_vec()),
+            ]
+        );
+        // A reader that hands out one byte at a time splits the mark across reads.
+        let data = b"\xEF\xBB\xBFok\n".to_vec();
+        let mut r = LineReader::new(io::BufReader::with_capacity(1, io::Cursor::new(data)), 10);
+        assert_eq!(
+            r.next_line().unwrap().unwrap(),
+            LineItem::Line(1, b"ok".to_vec())
+        );
+        assert_eq!(lines(b"\xEF\xBB\xBF", 10), vec![LineItem::Line(1, vec![])]);
     }
 
     #[test]

@@ -120,7 +120,11 @@ pub fn parse(line: &[u8], names: &FieldNames) -> Result<Parsed, String> {
     let source = match obj.remove(&names.source) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.trim().is_empty() => None,
-        Some(Value::String(s)) => Some(s),
+        Some(Value::String(s)) => {
+            crate::names::check_source_name(&s)
+                .map_err(|r| format!("source field {:?}: {r}", names.source))?;
+            Some(s)
+        }
         Some(other) => {
             return Err(format!(
                 "source field {:?} is a {}, not a string",
@@ -228,6 +232,20 @@ mod tests {
         assert!(p(&deep)
             .unwrap_err()
             .contains("nested more than 128 levels"));
+    }
+
+    #[test]
+    fn source_names_are_bounded_and_printable() {
+        let r = p(r#"{"text":"x y","source":"a\nb"}"#).unwrap_err();
+        assert!(
+            r.starts_with("source field \"source\": the source name \"a\\nb\" holds"),
+            "{r}"
+        );
+        let long = format!(r#"{{"text":"x y","source":"{}"}}"#, "s".repeat(257));
+        assert!(p(&long).unwrap_err().contains("the limit is 256 bytes"));
+        let ok = format!(r#"{{"text":"x y","source":"{}"}}"#, "s".repeat(256));
+        assert_eq!(p(&ok).unwrap().source.map(|s| s.len()), Some(256));
+        assert!(p(r#"{"text":"x y","source":"nul\u0000"}"#).is_err());
     }
 
     #[test]

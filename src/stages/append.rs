@@ -147,6 +147,10 @@ pub fn append(
     opts: &AppendOptions,
     observer: &dyn AppendObserver,
 ) -> Result<AppendReport> {
+    if let Some(source) = &opts.source {
+        crate::names::check_source_name(source)
+            .map_err(|r| Error::Invalid(format!("--source: {r}")))?;
+    }
     let started = Instant::now();
     let before = pool.counters();
     let mut report = AppendReport::default();
@@ -332,6 +336,16 @@ impl FileRun<'_> {
     }
 
     fn ingest(&mut self, pool: &mut Pool, file: &Input, since_commit: &mut u64) -> Result<()> {
+        if let Err(reason) = crate::names::check_source_name(self.default_source) {
+            // Only a name implied by the file name can be refused here (--source is checked
+            // first): nothing of this input is read.
+            self.observer.input_started(self.name, None);
+            self.report.error = Some(format!(
+                "its file name gives records without a source an invalid one ({reason}): \
+                 name their source with --source"
+            ));
+            return Ok(());
+        }
         let mut opened = match input::open(file, self.opts.max_line_bytes) {
             Ok(o) => o,
             Err(e) => {

@@ -273,6 +273,13 @@ pub fn evaluate(
                 if known.is_empty() { "none".to_string() } else { known.join(", ") }
             )));
         };
+        if record.counts.is_empty() {
+            return Err(Error::Invalid(format!(
+                "mix {name} is empty: its budget of {} tokens drew no sample (an older samplemix \
+                 saved it); draw it again with a larger budget: `samplemix mix {name} --tokens N`",
+                record.tokens_requested
+            )));
+        }
         records.push(record);
     }
     // The pool's features are weighted down to the mixes' mean size, so that add-one smoothing

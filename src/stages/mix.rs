@@ -30,13 +30,30 @@ pub fn draw(pool: &LoadedPool, spec: &MixSpec) -> Result<MixRecord> {
         bounds: spec.bounds.clone(),
     };
     let d = mix::draw(&pool.samples, &pool.sources, &weighted, &params)?;
-    let counts = pool
+    let counts: Vec<_> = pool
         .samples
         .iter()
         .zip(&d.counts)
         .filter(|(_, &c)| c > 0)
         .map(|(s, &c)| (s.key, c))
         .collect();
+    if counts.is_empty() {
+        // A budget below every sample's size rounds every count to 0: refuse it rather than
+        // save a mix of nothing that export, report and eval would then work on.
+        let smallest = pool
+            .samples
+            .iter()
+            .zip(&weighted.w)
+            .filter(|(s, &w)| w > 0.0 && s.tokens > 0)
+            .map(|(s, _)| u64::from(s.tokens))
+            .min()
+            .unwrap_or(0);
+        return Err(mix::MixError::NothingDrawn {
+            requested: spec.tokens,
+            smallest,
+        }
+        .into());
+    }
     let ex = weighted.exclusions;
     Ok(MixRecord {
         params: serde_json::to_string(spec).expect("a mix spec serialises"),

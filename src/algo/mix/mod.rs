@@ -42,6 +42,7 @@
 //! is used throughout, so the same seed and pool give the same counts, and a re-draw after an
 //! append changes only samples whose e(x) crosses their own u(x).
 
+mod bounds;
 mod error;
 mod kernel;
 mod solve;

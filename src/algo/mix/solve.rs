@@ -345,6 +345,7 @@ fn token_bounds(
         let s = source_id(name, sources)?;
         hi[s] = hi[s].min(share * t_budget);
     }
+    super::bounds::check_intervals(sources, &lo, &hi, t_budget)?;
     Ok((lo, hi))
 }
 
