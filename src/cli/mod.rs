@@ -174,7 +174,7 @@ pub struct QueryArgs {
     /// Result order.
     #[arg(long, value_enum, default_value = "relevance")]
     pub sort: SortArg,
-    /// How many hits.
+    /// How many hits (at most the pool's size; 0 prints none, and --json still gives the total).
     #[arg(long, default_value_t = 10)]
     pub limit: usize,
     /// Print whole texts instead of snippets.

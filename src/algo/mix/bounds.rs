@@ -13,10 +13,15 @@ pub(super) fn check_intervals(
 ) -> Result<()> {
     for ((name, &lo), &hi) in sources.iter().zip(lo).zip(hi) {
         if lo > hi * (1.0 + 1e-12) {
-            return Err(MixError::ContradictoryShares {
-                source_name: name.clone(),
-                min_share: lo / budget,
-                max_share: hi / budget,
+            return Err(MixError::InfeasibleBounds {
+                reason: format!(
+                    "source {name} must have at least {} and at most {} of the mix's tokens: \
+                     its minimum (--min-share, or LOW of --source-bounds times its natural \
+                     share) is above its maximum (--max-share, or HIGH of --source-bounds times \
+                     its natural share); loosen one of them",
+                    lo / budget,
+                    hi / budget
+                ),
             });
         }
     }
@@ -35,20 +40,17 @@ mod tests {
             check_intervals(&names, &[0.0, 10.0], &[inf, 10.0], 100.0),
             Ok(())
         );
-        assert_eq!(
-            check_intervals(&names, &[90.0, 0.0], &[10.0, inf], 100.0),
-            Err(MixError::ContradictoryShares {
-                source_name: "web".into(),
-                min_share: 0.9,
-                max_share: 0.1,
-            })
-        );
-        let msg = check_intervals(&names, &[0.0, 50.0], &[inf, 40.0], 100.0)
+        let msg = check_intervals(&names, &[90.0, 0.0], &[10.0, inf], 100.0)
             .unwrap_err()
             .to_string();
         assert!(
-            msg.starts_with("source wiki must have at least 0.5 and at most 0.4"),
+            msg.contains("cannot all hold: source web must have at least 0.9 and at most 0.1"),
             "{msg}"
         );
+        let err = check_intervals(&names, &[0.0, 50.0], &[inf, 40.0], 100.0).unwrap_err();
+        assert!(matches!(err, MixError::InfeasibleBounds { .. }));
+        assert!(err
+            .to_string()
+            .contains("source wiki must have at least 0.5 and at most 0.4"));
     }
 }

@@ -88,21 +88,6 @@ pub enum MixError {
         /// Why.
         reason: String,
     },
-    /// A source whose minimum share is above its maximum share.
-    #[error(
-        "source {source_name} must have at least {min_share} and at most {max_share} of the \
-         mix's tokens: its minimum (--min-share, or LOW of --source-bounds times its natural \
-         share) is above its maximum (--max-share, or HIGH of --source-bounds times its natural \
-         share); loosen one of them"
-    )]
-    ContradictoryShares {
-        /// The source.
-        source_name: String,
-        /// Its smallest allowed share of the mix's tokens.
-        min_share: f64,
-        /// Its largest allowed share.
-        max_share: f64,
-    },
     /// A budget so small that the draw holds no sample.
     #[error(
         "a budget of {requested} tokens draws no sample (the smallest sample the kernel weighs \
