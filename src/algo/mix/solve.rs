@@ -787,11 +787,20 @@ mod step_tests {
         let bounds = ShareBounds {
             relative: Some((0.5, 2.0)),
             min_share: vec![("s1".into(), 0.4)],
-            max_share: vec![("s0".into(), 0.3)],
+            max_share: vec![("s0".into(), 0.4)],
         };
         let (lo, hi) = token_bounds(&bounds, &names(2), &[0.75, 0.25], 100.0).unwrap();
         assert_eq!(lo, vec![37.5, 40.0]);
-        assert_eq!(hi, vec![30.0, 50.0]);
+        assert_eq!(hi, vec![40.0, 50.0]);
+        // A maximum under the relative minimum contradicts it: refused, not drawn past.
+        let contradictory = ShareBounds {
+            max_share: vec![("s0".into(), 0.3)],
+            ..bounds
+        };
+        assert!(matches!(
+            token_bounds(&contradictory, &names(2), &[0.75, 0.25], 100.0),
+            Err(MixError::InfeasibleBounds { .. })
+        ));
         let bad = ShareBounds {
             relative: Some((1.5, 2.0)),
             ..ShareBounds::default()
