@@ -1,6 +1,6 @@
 //! Diversity d(x): topics from embeddings and novelty from n-gram overlap, as pure algorithms.
 //!
-//! This module owns the maths of the diversity score (method.md, "Diversity d(x)" and
+//! This module owns the maths of the diversity score (docs/method.md, "Diversity d(x)" and
 //! "Incremental behaviour") and nothing else: plain slices and `Vec`s in, plain structs out, no
 //! store, index or model. Whatever is persisted (signatures, bucket keys, topic models) derives
 //! serde's `Serialize` and `Deserialize`; the caller decides where it lives.

@@ -12,7 +12,7 @@
 //! d(x)            = rank_normalise(cluster_rank * novelty)(x)
 //! ```
 //!
-//! the form method.md suggests. The product makes a near-copy (novelty near 0) score low in any
+//! the form docs/method.md suggests. The product makes a near-copy (novelty near 0) score low in any
 //! topic, and orders unique samples by their topic; the outer rank makes d uniform on `(0, 1]`
 //! like q(x), so the two can be weighted against each other. All parts are returned
 //! ([`DiversityParts`]) so a user can see why a sample scored as it did.

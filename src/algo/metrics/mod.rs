@@ -1,5 +1,5 @@
 //! Judging a mix on held-out text: cheap proxies for "how good would a model trained on this mix
-//! be" (method.md, "Judging a mix without pre-training a 1B model"), as pure functions over
+//! be" (docs/method.md, "Judging a mix without pre-training a 1B model"), as pure functions over
 //! texts and counts, with no store access. A mix is given as its distinct samples with the number
 //! of times each was drawn; every metric counts a sample drawn `c` times as `c` copies of it
 //! without copying its text.

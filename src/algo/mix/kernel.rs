@@ -61,7 +61,7 @@ impl Kernel {
     /// top of d and bottom of q, shuffled text at the bottom of q, repeated boilerplate at the
     /// bottom of d), so all are pushed down. Every shape that tilts toward high q or d (c = 1
     /// with a or b above 1) moved books from 27% to 17% or less of the tokens and lost
-    /// held-out perplexity (method.md, "Pitfalls").
+    /// held-out perplexity (docs/method.md, "Pitfalls").
     pub const DEFAULT_BIVARIATE_BETA: Kernel = Kernel::BivariateBeta {
         a: 2.0,
         b: 2.0,

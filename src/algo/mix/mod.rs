@@ -1,4 +1,4 @@
-//! Mixes: sampling weights from quality and diversity, and budgeted draws (method.md, "Weighting
+//! Mixes: sampling weights from quality and diversity, and budgeted draws (docs/method.md, "Weighting
 //! kernels" and "Drawing a mix"). Pure functions over slices: no I/O, no store.
 //!
 //! ## Inputs
