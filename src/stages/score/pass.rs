@@ -191,11 +191,13 @@ pub fn score_pool(
             );
             batch.put_sample_row(seq, &row);
             batch.mark_reindex(seq);
-            rows.push((seq, row));
+            rows.push((seq, row, doc));
         }
         batch.put_meta(SCORER_KEY, &state);
         pool.mirror.commit(batch, tally)?;
-        for ((seq, row), doc) in rows.iter().zip(docs.iter().flatten()) {
+        // Each row keeps its own doc: a seq with a doc but no row is skipped above, so zipping
+        // the rows with the docs again would pair them wrongly.
+        for (seq, row, doc) in &rows {
             pool.replace_in_index(*seq, doc, row)?;
             since_commit.push(*seq);
         }
