@@ -2,14 +2,18 @@
 //! `docs/cli.md` (0 success, 1 user error with a one-line reason, 2 usage error).
 //! Only this module knows clap, anyhow and the terminal.
 
-mod commands;
+mod append;
 mod eval;
 mod export;
+mod get;
 mod mix;
 mod output;
 mod progress;
+mod query;
 mod repair;
 mod report;
+mod score;
+mod stats;
 mod topics;
 
 use std::io::Write;
@@ -192,7 +196,7 @@ fn source_name(s: &str) -> Result<String, String> {
 /// Runs the command line and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match commands::run(cli) {
+    match run(cli) {
         Ok(code) => code,
         Err(e) => {
             if is_broken_pipe(&e) {
@@ -201,6 +205,24 @@ pub fn main() -> ExitCode {
             let _ = writeln!(std::io::stderr(), "samplemix: error: {}", describe(&e));
             ExitCode::from(1)
         }
+    }
+}
+
+/// Dispatches a parsed command line to its command.
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Append(args) => append::run(&cli.store, args),
+        Command::Stats(json) => stats::run(&cli.store, json.json),
+        Command::Get { id, json } => get::run(&cli.store, &id, json.json),
+        Command::Query(args) => query::run(&cli.store, args),
+        Command::Score(args) => score::run(&cli.store, args),
+        Command::Topics(args) => topics::run(&cli.store, args),
+        Command::Mix(args) => mix::run(&cli.store, args),
+        Command::Export(args) => export::run(&cli.store, args),
+        Command::Report(args) => report::run(&cli.store, args),
+        Command::Eval(args) => eval::run(&cli.store, args),
+        Command::Check(json) => repair::check(&cli.store, json.json),
+        Command::Repair(args) => repair::run(&cli.store, args),
     }
 }
 

@@ -1,9 +1,11 @@
-//! What the commands share: one JSON object on stdout (`--json`), and the lookup of a stored mix
-//! by name with an error that lists the mixes there are.
+//! What the commands share: one JSON object on stdout (`--json`), the lookup of a stored mix
+//! by name with an error that lists the mixes there are, and the stderr notes on what opening
+//! the pool found (a damaged index, a catch-up or rebuild).
 
 use std::io::Write;
 
 use anyhow::Result;
+use samplemix::pool::Pool;
 use samplemix::store::{MixRecord, Store};
 
 /// Writes `value` as one line of JSON on stdout.
@@ -35,5 +37,42 @@ pub(super) fn load_mix(store: &Store, name: &str) -> Result<MixRecord> {
                 }
             )
         }
+    }
+}
+
+/// Warns on stderr that a reader found the index damaged (what needs no index still works).
+pub(super) fn warn_index_damage(pool: &Pool) {
+    if let Some(reason) = pool.index_damage() {
+        let e = samplemix::Error::IndexDamaged {
+            path: pool.store().path().join(samplemix::index::INDEX_DIR),
+            reason: reason.to_string(),
+        };
+        eprintln!("samplemix: warning: {e}");
+    }
+}
+
+/// Says on stderr what opening the pool as writer repaired: an index rebuilt from the store, or
+/// samples it lacked after a crash.
+pub(super) fn note_open(pool: &Pool) {
+    let opened = pool.open_report();
+    if let Some(reason) = pool.index_rebuild_reason() {
+        eprintln!(
+            "samplemix: index {} was discarded ({reason}); rebuilt it from the store ({} samples)",
+            pool.store()
+                .path()
+                .join(samplemix::index::INDEX_DIR)
+                .display(),
+            opened.indexed_on_open
+        );
+    } else if opened.indexed_on_open > 0 || opened.index_rebuilt {
+        eprintln!(
+            "samplemix: indexed {} samples the index lacked{}",
+            opened.indexed_on_open,
+            if opened.index_rebuilt {
+                " (index rebuilt)"
+            } else {
+                ""
+            }
+        );
     }
 }

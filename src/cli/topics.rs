@@ -101,7 +101,7 @@ pub fn run(store: &Path, args: TopicsArgs) -> Result<ExitCode> {
         chunk: args.chunk.max(1),
     };
     let mut pool = Pool::open_existing_writer(store)?;
-    super::commands::note_open(&pool);
+    super::output::note_open(&pool);
     let progress = Progress {
         bar: BarSlot::default(),
         interactive: std::io::stderr().is_terminal(),
