@@ -11,6 +11,8 @@ pub mod repair;
 pub mod scale;
 pub mod topic_views;
 
+pub use scale::QualityScale;
+
 use std::path::Path;
 
 use serde::Serialize;
@@ -18,8 +20,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::index::{IndexEntry, IndexScores, PoolIndex, QuerySpec};
 use crate::store::{
-    DocRecord, NllQuantiles, PoolCounters, SampleRow, ScorerState, Store, FORMAT_VERSION,
-    NLL_QUANTILES_KEY, SCORER_KEY,
+    DocRecord, PoolCounters, SampleRow, ScorerState, Store, FORMAT_VERSION, SCORER_KEY,
 };
 use mirror::Mirror;
 
@@ -444,62 +445,6 @@ pub(crate) fn entry<'d>(store: &Store, seq: u64, doc: &'d DocRecord) -> Result<I
     Ok(entry_from_row(seq, doc, &row))
 }
 
-/// Quality q(x) = 1 - midrank(mean NLL) / n among the samples scored under the pool's current
-/// scorer, read from the sorted mean NLLs that `score` stores.
-#[derive(Clone, Debug)]
-pub struct QualityScale {
-    values: Vec<f64>,
-}
-
-impl QualityScale {
-    /// The scale of the pool's current scorer; `None` before anything is scored.
-    pub fn load(store: &Store) -> Result<Option<QualityScale>> {
-        let Some(state) = store.meta::<ScorerState>(SCORER_KEY)? else {
-            return Ok(None);
-        };
-        let Some(q) = store.meta::<NllQuantiles>(NLL_QUANTILES_KEY)? else {
-            return Ok(None);
-        };
-        if q.fingerprint != state.fingerprint || q.values.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(QualityScale { values: q.values }))
-    }
-
-    /// A scale over these ascending mean NLLs.
-    pub fn from_sorted(values: Vec<f64>) -> QualityScale {
-        QualityScale { values }
-    }
-
-    /// q of a sample with this mean NLL.
-    pub fn quality(&self, mean_nll: f64) -> f64 {
-        let lo = self.values.partition_point(|&v| v < mean_nll);
-        let hi = self.values.partition_point(|&v| v <= mean_nll);
-        1.0 - (lo + hi) as f64 / 2.0 / self.values.len() as f64
-    }
-
-    /// Inclusive mean-NLL bounds equivalent to `min_q <= q <= max_q`; an empty range when
-    /// nothing qualifies.
-    pub fn nll_bounds(&self, min_q: Option<f64>, max_q: Option<f64>) -> (Option<f64>, Option<f64>) {
-        let m = self.values.len() as f64;
-        let mut hi = None;
-        let mut lo = None;
-        if let Some(q) = min_q {
-            // q(values[i]) = 1 - (i + 0.5) / m >= q  <=>  i <= (1 - q) m - 0.5
-            let i = ((1.0 - q) * m - 0.5).floor();
-            hi = Some(match self.values.len().checked_sub(1) {
-                Some(last) if i >= 0.0 => self.values[(i as usize).min(last)],
-                _ => f64::NEG_INFINITY,
-            });
-        }
-        if let Some(q) = max_q {
-            let i = ((1.0 - q) * m - 0.5).ceil().max(0.0) as usize;
-            lo = Some(self.values.get(i).copied().unwrap_or(f64::INFINITY));
-        }
-        (lo, hi)
-    }
-}
-
 /// `samplemix stats`.
 #[derive(Clone, Debug, Serialize)]
 pub struct PoolStats {
@@ -678,24 +623,4 @@ pub struct QueryHit {
     pub novelty: Option<f64>,
     /// The parts of d (cluster score and rank, novelty, d).
     pub diversity_parts: Option<crate::algo::diversity::DiversityParts>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::QualityScale;
-
-    #[test]
-    fn an_empty_quality_scale_lets_nothing_through_instead_of_panicking() {
-        let empty = QualityScale::from_sorted(Vec::new());
-        for q in [0.0, 0.5, 1.0, f64::NAN] {
-            let (_, hi) = empty.nll_bounds(Some(q), None);
-            assert_eq!(hi, Some(f64::NEG_INFINITY), "min_q {q}");
-        }
-        let scale = QualityScale::from_sorted(vec![1.0, 2.0, 3.0, 4.0]);
-        assert_eq!(scale.nll_bounds(Some(0.5), None), (None, Some(2.0)));
-        assert_eq!(
-            scale.nll_bounds(Some(0.0), Some(1.0)),
-            (Some(1.0), Some(4.0))
-        );
-    }
 }

@@ -1,3 +1,6 @@
+//! The derived scales, read from stored quantiles, never stored per sample: q(x) from the sorted
+//! mean NLLs of the current scorer ([`QualityScale`]), and d(x) ([`DiversityScale`]).
+//!
 //! d(x) at read time, from what the store keeps per sample (topic, novelty) and per pool (each
 //! topic's cluster rank and the sorted products `cluster_rank * novelty`).
 //!
@@ -16,7 +19,10 @@ use crate::algo::diversity::{DiversityParts, TopicStats};
 use crate::algo::rank::{for_each_mid_rank, thin_sorted, QuantileIndex};
 use crate::error::Result;
 use crate::index::DiversityFilter;
-use crate::store::{DiversityQuantiles, Store, DIVERSITY_SCALE_KEY};
+use crate::store::{
+    DiversityQuantiles, NllQuantiles, ScorerState, Store, DIVERSITY_SCALE_KEY, NLL_QUANTILES_KEY,
+    SCORER_KEY,
+};
 
 /// The pool's diversity scale, as the last `topics` run left it.
 #[derive(Clone, Debug)]
@@ -179,6 +185,62 @@ pub struct SampleDiversity {
     pub d: Option<f64>,
 }
 
+/// Quality q(x) = 1 - midrank(mean NLL) / n among the samples scored under the pool's current
+/// scorer, read from the sorted mean NLLs that `score` stores.
+#[derive(Clone, Debug)]
+pub struct QualityScale {
+    values: Vec<f64>,
+}
+
+impl QualityScale {
+    /// The scale of the pool's current scorer; `None` before anything is scored.
+    pub fn load(store: &Store) -> Result<Option<QualityScale>> {
+        let Some(state) = store.meta::<ScorerState>(SCORER_KEY)? else {
+            return Ok(None);
+        };
+        let Some(q) = store.meta::<NllQuantiles>(NLL_QUANTILES_KEY)? else {
+            return Ok(None);
+        };
+        if q.fingerprint != state.fingerprint || q.values.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(QualityScale { values: q.values }))
+    }
+
+    /// A scale over these ascending mean NLLs.
+    pub fn from_sorted(values: Vec<f64>) -> QualityScale {
+        QualityScale { values }
+    }
+
+    /// q of a sample with this mean NLL.
+    pub fn quality(&self, mean_nll: f64) -> f64 {
+        let lo = self.values.partition_point(|&v| v < mean_nll);
+        let hi = self.values.partition_point(|&v| v <= mean_nll);
+        1.0 - (lo + hi) as f64 / 2.0 / self.values.len() as f64
+    }
+
+    /// Inclusive mean-NLL bounds equivalent to `min_q <= q <= max_q`; an empty range when
+    /// nothing qualifies.
+    pub fn nll_bounds(&self, min_q: Option<f64>, max_q: Option<f64>) -> (Option<f64>, Option<f64>) {
+        let m = self.values.len() as f64;
+        let mut hi = None;
+        let mut lo = None;
+        if let Some(q) = min_q {
+            // q(values[i]) = 1 - (i + 0.5) / m >= q  <=>  i <= (1 - q) m - 0.5
+            let i = ((1.0 - q) * m - 0.5).floor();
+            hi = Some(match self.values.len().checked_sub(1) {
+                Some(last) if i >= 0.0 => self.values[(i as usize).min(last)],
+                _ => f64::NEG_INFINITY,
+            });
+        }
+        if let Some(q) = max_q {
+            let i = ((1.0 - q) * m - 0.5).ceil().max(0.0) as usize;
+            lo = Some(self.values.get(i).copied().unwrap_or(f64::INFINITY));
+        }
+        (lo, hi)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,5 +358,25 @@ mod tests {
         assert_eq!(q.len(), MAX_QUANTILES);
         assert_eq!(q[0], 0.0);
         assert_eq!(q[MAX_QUANTILES - 1], 0.9999);
+    }
+}
+
+#[cfg(test)]
+mod quality_tests {
+    use super::QualityScale;
+
+    #[test]
+    fn an_empty_quality_scale_lets_nothing_through_instead_of_panicking() {
+        let empty = QualityScale::from_sorted(Vec::new());
+        for q in [0.0, 0.5, 1.0, f64::NAN] {
+            let (_, hi) = empty.nll_bounds(Some(q), None);
+            assert_eq!(hi, Some(f64::NEG_INFINITY), "min_q {q}");
+        }
+        let scale = QualityScale::from_sorted(vec![1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(scale.nll_bounds(Some(0.5), None), (None, Some(2.0)));
+        assert_eq!(
+            scale.nll_bounds(Some(0.0), Some(1.0)),
+            (Some(1.0), Some(4.0))
+        );
     }
 }
