@@ -11,6 +11,7 @@
 //! - no stage uses another stage;
 //! - only `cli/` knows clap, anyhow and the terminal (indicatif, `IsTerminal`);
 //! - only the scorer (`stages/score/llama.rs`) links llama.cpp (`llama_cpp_2`);
+//! - only the trained judge (`algo/judge/`) knows candle;
 //! - only `index/` knows tantivy, only `store/` knows RocksDB.
 //!
 //! A failure names the file, the line and the rule.
@@ -46,6 +47,7 @@ fn external_allowed(name: &str, module: &[String]) -> Option<bool> {
     Some(match name {
         "clap" | "anyhow" | "indicatif" | "IsTerminal" | "is_terminal" => first == Some(CLI),
         "llama_cpp_2" => is(&[STAGES, "score", "llama"]),
+        "candle_core" | "candle_nn" => module.starts_with(&[ALGO.to_string(), "judge".to_string()]),
         "tantivy" => first == Some(INDEX),
         "rocksdb" => first == Some(STORE),
         _ => return None,

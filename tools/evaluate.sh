@@ -12,7 +12,10 @@
 # EVAL_MAX_TOKENS (128): tokens scored per sample. EVAL_BUDGET (0.33): the budget as a fraction
 # of the pool's tokens. EVAL_GRID=0 draws only the kernels at their defaults, not the
 # bivariate-beta parameter grid. EVAL_DATA: a folder with part1.jsonl, part2.jsonl and
-# heldout.jsonl to use instead of the demo corpus. Scoring the whole pool (8,803 samples) takes
+# heldout.jsonl to use instead of the demo corpus. EVAL_JUDGE=transformer also trains the
+# transformer judge (3 seeds; EVAL_JUDGE_SEEDS) on natural, domain, quality-threshold, linear and
+# bivariate-beta at their defaults (about 2 minutes a model on 2 cores) into
+# STORE-eval/judge.txt and judge.json. Scoring the whole pool (8,803 samples) takes
 # about an hour on 2 cores the first time; later runs only draw and judge (a few minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -94,6 +97,16 @@ fi
 echo "== judge ${#names[@]} mixes on the held-out split" >&2
 "$bin" --store "$draws" eval "${names[@]}" --heldout "$data/heldout.jsonl" --label-key synthetic_noise \
     --write-json "$out/eval.json" | tee "$out/eval.txt"
+
+if [ "${EVAL_JUDGE:-ngram}" = transformer ]; then
+    echo "== trained judge: 5 mixes x seeds ${EVAL_JUDGE_SEEDS:-1,2,3}" >&2
+    start=$(date +%s)
+    "$bin" --store "$draws" eval natural domain quality-threshold linear bivariate-beta \
+        --heldout "$data/heldout.jsonl" --label-key synthetic_noise \
+        --judge transformer --judge-seeds "${EVAL_JUDGE_SEEDS:-1,2,3}" --judge-curve 6 \
+        --write-json "$out/judge.json" | tee "$out/judge.txt"
+    echo "trained judge: $(($(date +%s) - start)) s for the table" | tee -a "$out/judge.txt"
+fi
 
 # Where each kind of sample sits in (q, d): the corpus's sources, with its planted junk by kind.
 "$bin" --store "$store" query --limit 1000000 >"$out/samples.jsonl"

@@ -6,6 +6,8 @@
 //! - [`mix`]: q(x) from mean NLL mid-ranks, the kernels w(x) and the capped budget draw.
 //! - [`metrics`]: the measures `samplemix eval` puts side by side (byte n-gram bits per byte,
 //!   DSIR's KL reduction, distinct n-grams, near-duplicate rates).
+//! - [`judge`]: a small byte-level transformer trained on a mix, its held-out loss and a
+//!   multiple-choice task (the trained judge of `samplemix eval --judge transformer`).
 //! - [`rank`]: mid-ranks of runs of equal values, and the thinning of a sorted list to the
 //!   quantiles a store keeps.
 //! - [`union_find`]: disjoint sets, and connected components in a stable order.
@@ -13,6 +15,7 @@
 
 pub mod diversity;
 pub mod grouping;
+pub mod judge;
 pub mod metrics;
 pub mod mix;
 pub mod rank;

@@ -2,7 +2,10 @@
 //! repeated by its count) train a byte-level n-gram model whose bits per byte on the held-out
 //! text rank the mixes, and the mix is described by DSIR's hashed n-gram KL reduction, its
 //! distinct n-gram ratio, its redundancy, a labelled share (for example synthetic junk), its
-//! per-source and per-topic shares and its mean q and d. Reads the store; writes nothing.
+//! per-source and per-topic shares and its mean q and d. With a trained judge
+//! ([`TransformerOptions`]), a small byte-level transformer is also trained on each mix, once per
+//! seed, and measured on the held-out text (bits per byte, overall and per source and label) and
+//! on a multiple-choice task built from it. Reads the store; writes nothing.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -10,6 +13,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::algo::judge::{self, choice, CurvePoint, Scored, TrainSettings};
 use crate::algo::metrics::byte_lm;
 use crate::algo::metrics::distinct::{self, distinct_ngram_ratio};
 use crate::algo::metrics::dsir::{kl_divergence, HashedNgramDist};
@@ -32,6 +36,8 @@ pub struct JudgeOptions {
     /// A metadata key marking samples whose share of each mix is reported (for example
     /// `synthetic_noise` in the demo corpus, which labels its planted junk).
     pub label_key: Option<String>,
+    /// Also train the transformer judge on each mix.
+    pub transformer: Option<TransformerOptions>,
 }
 
 impl Default for JudgeOptions {
@@ -40,6 +46,34 @@ impl Default for JudgeOptions {
             lm_order: byte_lm::DEFAULT_ORDER,
             distinct_n: distinct::DEFAULT_DISTINCT_N,
             label_key: None,
+            transformer: None,
+        }
+    }
+}
+
+/// How the trained judge runs.
+#[derive(Clone, Debug, Serialize)]
+pub struct TransformerOptions {
+    /// Architecture, steps, batch and learning-rate schedule.
+    pub train: TrainSettings,
+    /// One model per seed and mix; the seed also orders the training text and its windows.
+    pub seeds: Vec<u64>,
+    /// Bytes of each held-out document measured (its first bytes).
+    pub heldout_bytes: usize,
+    /// Questions of the choice task (fewer when the held-out text has fewer documents).
+    pub choice_items: usize,
+    /// Points of a held-out learning curve per run (0: none; costs a held-out pass each).
+    pub curve_points: usize,
+}
+
+impl Default for TransformerOptions {
+    fn default() -> Self {
+        TransformerOptions {
+            train: TrainSettings::DEFAULT,
+            seeds: vec![1],
+            heldout_bytes: 128,
+            choice_items: 250,
+            curve_points: 0,
         }
     }
 }
@@ -51,6 +85,10 @@ pub struct Heldout {
     pub path: String,
     /// Its texts.
     pub texts: Vec<String>,
+    /// The source of each text (empty when the line has none).
+    pub sources: Vec<String>,
+    /// The metadata of each text, as compact JSON.
+    pub metadata: Vec<Option<String>>,
     /// Lines left out, as `file:line: reason`.
     pub skipped: Vec<String>,
 }
@@ -73,6 +111,8 @@ pub fn read_heldout(path: &Path) -> Result<Heldout> {
     let mut out = Heldout {
         path: name.clone(),
         texts: Vec::new(),
+        sources: Vec::new(),
+        metadata: Vec::new(),
         skipped: Vec::new(),
     };
     while let Some(item) = opened.lines.next_line() {
@@ -91,7 +131,11 @@ pub fn read_heldout(path: &Path) -> Result<Heldout> {
                     continue;
                 }
                 match ingest::parse(&bytes, &names) {
-                    Ok(p) => out.texts.push(p.text),
+                    Ok(p) => {
+                        out.texts.push(p.text);
+                        out.sources.push(p.source.unwrap_or_default());
+                        out.metadata.push(p.metadata);
+                    }
                     Err(reason) => out.skipped.push(format!("{name}:{line}: {reason}")),
                 }
             }
@@ -144,6 +188,95 @@ pub struct Judgement {
     pub source_shares: Vec<f64>,
     /// Token share per topic, by topic id.
     pub topic_shares: Vec<f64>,
+    /// The trained judge's figures, when it ran.
+    pub transformer: Option<TransformerJudgement>,
+}
+
+/// Mean and spread of one figure over the seeds.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Spread {
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (0 for one seed).
+    pub std: f64,
+    /// Smallest.
+    pub min: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+impl Spread {
+    /// Of `values` (at least one).
+    pub fn of(values: &[f64]) -> Spread {
+        let n = values.len().max(1) as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let var = if values.len() > 1 {
+            values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
+        } else {
+            0.0
+        };
+        Spread {
+            mean,
+            std: var.sqrt(),
+            min: values.iter().copied().fold(f64::INFINITY, f64::min),
+            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
+}
+
+/// One trained model: its seed, held-out figures and cost.
+#[derive(Clone, Debug, Serialize)]
+pub struct TransformerRun {
+    /// The seed.
+    pub seed: u64,
+    /// Bits per byte of the held-out windows.
+    pub heldout_bits_per_byte: f64,
+    /// Bits per byte per held-out source, in the order of [`TransformerSetup::heldout_sources`].
+    pub source_bits_per_byte: Vec<f64>,
+    /// Bits per byte per value of the label key among held-out texts (those with the key).
+    pub label_bits_per_byte: Vec<(String, f64)>,
+    /// The choice task.
+    pub choice: choice::Outcome,
+    /// Training loss of the last step, nats per byte.
+    pub final_train_nats_per_byte: f64,
+    /// Seconds of training.
+    pub train_seconds: f64,
+    /// Training bytes per second.
+    pub train_tokens_per_second: f64,
+    /// Seconds of the whole run (training, held-out and choice scoring).
+    pub seconds: f64,
+    /// The learning curve, when asked for.
+    pub curve: Vec<CurvePoint>,
+}
+
+/// The trained judge on one mix: every seed, and the mean and spread.
+#[derive(Clone, Debug, Serialize)]
+pub struct TransformerJudgement {
+    /// One per seed, in the order given.
+    pub runs: Vec<TransformerRun>,
+    /// Held-out bits per byte over the seeds.
+    pub heldout_bits_per_byte: Spread,
+    /// Choice accuracy over the seeds.
+    pub choice_accuracy: Spread,
+}
+
+/// What every trained judge of an evaluation shares.
+#[derive(Clone, Debug, Serialize)]
+pub struct TransformerSetup {
+    /// The options as given.
+    pub options: TransformerOptions,
+    /// Trained parameters of the model.
+    pub params: u64,
+    /// Training bytes per run.
+    pub train_tokens: u64,
+    /// Worker threads of the tensor kernels.
+    pub threads: usize,
+    /// Held-out bytes measured (over every held-out text).
+    pub heldout_bytes: u64,
+    /// Held-out sources, in order of first appearance.
+    pub heldout_sources: Vec<String>,
+    /// Questions of the choice task.
+    pub choice_items: u64,
 }
 
 /// Every mix judged against the same pool and held-out text.
@@ -172,6 +305,8 @@ pub struct Evaluation {
     pub pool_source_shares: Vec<f64>,
     /// One per mix, in the order asked.
     pub mixes: Vec<Judgement>,
+    /// The trained judge's settings, when it ran.
+    pub transformer: Option<TransformerSetup>,
 }
 
 /// What every judgement shares: the pool's compact rows (in sequence order), its DSIR features
@@ -300,18 +435,28 @@ pub fn evaluate(
     for s in &facts.pool.samples {
         source_tokens[s.source as usize] += u64::from(s.tokens);
     }
+    let prepared = opts
+        .transformer
+        .as_ref()
+        .map(|t| Prepared::new(heldout, t, opts.label_key.as_deref()));
     let mut mixes = Vec::with_capacity(records.len());
     for (name, record) in names.iter().zip(&records) {
-        mixes.push(judge_one(
+        let texts = mix_texts(store, name, record)?;
+        let mut j = judge_one(
             store,
             name,
             record,
+            &texts,
             &facts,
             &target,
             pool_kl,
             &heldout_bytes,
             opts,
-        )?);
+        )?;
+        if let (Some(p), Some(t)) = (&prepared, &opts.transformer) {
+            j.transformer = Some(p.judge(&texts, t)?);
+        }
+        mixes.push(j);
     }
     Ok(Evaluation {
         heldout: heldout.path.clone(),
@@ -325,7 +470,154 @@ pub fn evaluate(
         sources: facts.pool.sources.clone(),
         pool_source_shares: shares(&source_tokens),
         mixes,
+        transformer: prepared.zip(opts.transformer.as_ref()).map(|(p, t)| p.setup(t)),
     })
+}
+
+/// The held-out windows, their groups and the choice task, built once for every mix.
+struct Prepared {
+    windows: Vec<Scored>,
+    /// Held-out text of each window.
+    window_doc: Vec<usize>,
+    /// Source index of each held-out text.
+    doc_source: Vec<usize>,
+    sources: Vec<String>,
+    /// Label value index of each held-out text that has the label key.
+    doc_label: Vec<Option<usize>>,
+    labels: Vec<String>,
+    /// Every `stride`-th window makes the learning curve's held-out set.
+    curve_windows: Vec<Scored>,
+    items: Vec<choice::Item>,
+}
+
+/// Held-out windows on the learning curve (a spread-out subset: a curve point costs a pass).
+const CURVE_WINDOWS: usize = 256;
+
+impl Prepared {
+    fn new(heldout: &Heldout, t: &TransformerOptions, label_key: Option<&str>) -> Prepared {
+        let bytes: Vec<&[u8]> = heldout.texts.iter().map(|x| x.as_bytes()).collect();
+        let (window_doc, windows): (Vec<usize>, Vec<Scored>) =
+            judge::heldout_windows(&bytes, t.heldout_bytes, t.train.model.context)
+                .into_iter()
+                .unzip();
+        let mut sources: Vec<String> = Vec::new();
+        let doc_source = heldout
+            .sources
+            .iter()
+            .map(|s| index_of(&mut sources, s))
+            .collect();
+        let mut labels: Vec<String> = Vec::new();
+        let doc_label = heldout
+            .metadata
+            .iter()
+            .map(|m| {
+                let v = label_key.and_then(|k| label_value(m.as_deref(), k))?;
+                Some(index_of(&mut labels, &v))
+            })
+            .collect();
+        let stride = windows.len().div_ceil(CURVE_WINDOWS).max(1);
+        let curve_windows = windows.iter().step_by(stride).cloned().collect();
+        let texts: Vec<&str> = heldout.texts.iter().map(String::as_str).collect();
+        Prepared {
+            items: choice::build(&texts, 0, t.choice_items),
+            windows,
+            window_doc,
+            doc_source,
+            sources,
+            doc_label,
+            labels,
+            curve_windows,
+        }
+    }
+
+    fn setup(&self, t: &TransformerOptions) -> TransformerSetup {
+        TransformerSetup {
+            options: t.clone(),
+            params: t.train.model.params() as u64,
+            train_tokens: t.train.tokens(),
+            threads: judge::threads(),
+            heldout_bytes: self.windows.iter().map(|w| w.scored_len() as u64).sum(),
+            heldout_sources: self.sources.clone(),
+            choice_items: self.items.len() as u64,
+        }
+    }
+
+    /// Trains one model per seed on the mix's texts and measures each.
+    fn judge(&self, texts: &[(String, u32)], t: &TransformerOptions) -> Result<TransformerJudgement> {
+        let mut runs = Vec::with_capacity(t.seeds.len());
+        for &seed in &t.seeds {
+            runs.push(self.run(texts, t, seed)?);
+        }
+        let bpb: Vec<f64> = runs.iter().map(|r| r.heldout_bits_per_byte).collect();
+        let acc: Vec<f64> = runs.iter().map(|r| r.choice.accuracy).collect();
+        Ok(TransformerJudgement {
+            heldout_bits_per_byte: Spread::of(&bpb),
+            choice_accuracy: Spread::of(&acc),
+            runs,
+        })
+    }
+
+    fn run(&self, texts: &[(String, u32)], t: &TransformerOptions, seed: u64) -> Result<TransformerRun> {
+        let started = std::time::Instant::now();
+        let stream = judge::training_stream(texts.iter().map(|(x, c)| (x.as_bytes(), *c)), seed);
+        let curve = (t.curve_points > 0).then_some((self.curve_windows.as_slice(), t.curve_points));
+        let trained = judge::train(&stream, &t.train, seed, curve).map_err(judge_error)?;
+        let nll = judge::score(&trained.model, &self.windows).map_err(judge_error)?;
+        let mut by_source = vec![(0.0, 0u64); self.sources.len()];
+        let mut by_label = vec![(0.0, 0u64); self.labels.len()];
+        let (mut nats, mut bytes) = (0.0, 0u64);
+        for ((w, &doc), v) in self.windows.iter().zip(&self.window_doc).zip(&nll) {
+            let n = w.scored_len() as u64;
+            nats += v;
+            bytes += n;
+            let s = &mut by_source[self.doc_source[doc]];
+            (s.0, s.1) = (s.0 + v, s.1 + n);
+            if let Some(l) = self.doc_label[doc] {
+                let l = &mut by_label[l];
+                (l.0, l.1) = (l.0 + v, l.1 + n);
+            }
+        }
+        let bpb = |(n, b): (f64, u64)| judge::bits(n / b.max(1) as f64);
+        let choice = choice::evaluate(&trained.model, &self.items).map_err(judge_error)?;
+        Ok(TransformerRun {
+            seed,
+            heldout_bits_per_byte: bpb((nats, bytes)),
+            source_bits_per_byte: by_source.into_iter().map(bpb).collect(),
+            label_bits_per_byte: self
+                .labels
+                .iter()
+                .cloned()
+                .zip(by_label.into_iter().map(bpb))
+                .collect(),
+            choice,
+            final_train_nats_per_byte: trained.final_train_loss,
+            train_seconds: trained.train_seconds,
+            train_tokens_per_second: t.train.tokens() as f64 / trained.train_seconds.max(1e-9),
+            seconds: started.elapsed().as_secs_f64(),
+            curve: trained.curve,
+        })
+    }
+}
+
+fn judge_error(e: judge::JudgeError) -> Error {
+    Error::Invalid(e.to_string())
+}
+
+fn index_of(names: &mut Vec<String>, name: &str) -> usize {
+    names.iter().position(|n| n == name).unwrap_or_else(|| {
+        names.push(name.to_string());
+        names.len() - 1
+    })
+}
+
+/// The value of `key` in compact-JSON metadata, as text (strings unquoted), if present.
+fn label_value(metadata: Option<&str>, key: &str) -> Option<String> {
+    let m: serde_json::Map<String, serde_json::Value> = serde_json::from_str(metadata?).ok()?;
+    match m.get(key)? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        v => Some(v.to_string()),
+    }
 }
 
 /// The kernel and its parameters in a few words, from the saved parameters.
@@ -358,13 +650,13 @@ fn judge_one(
     store: &Store,
     name: &str,
     record: &MixRecord,
+    texts: &[(String, u32)],
     facts: &PoolFacts,
     target: &HashedNgramDist,
     pool_kl: f64,
     heldout: &[&[u8]],
     opts: &JudgeOptions,
 ) -> Result<Judgement> {
-    let texts = mix_texts(store, name, record)?;
     let lm = byte_lm::train(opts.lm_order, texts.iter().map(|(t, c)| (t.as_bytes(), *c)))?;
     let bpb = lm.bits_per_byte(heldout.par_iter().copied());
     let train_bytes = texts
@@ -459,5 +751,6 @@ fn judge_one(
         topics_under_half,
         source_shares: shares(&source_tokens),
         topic_shares,
+        transformer: None,
     })
 }
