@@ -72,6 +72,28 @@ fn env_number(name: &str) -> Option<usize> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
+/// CPU time of the calling thread (Linux: `/proc/thread-self/schedstat`, nanoseconds).
+fn thread_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").expect("schedstat");
+    let ns: f64 = stat
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .expect("ns");
+    ns / 1e9
+}
+
+/// CPU time of the whole process, all threads (Linux: `/proc/self/stat`, in clock ticks of
+/// 1/100 s).
+fn process_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("stat");
+    let after = &stat[stat.rfind(')').expect("comm") + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 =
+        fields[11].parse::<f64>().expect("utime") + fields[12].parse::<f64>().expect("stime");
+    ticks / 100.0
+}
+
 fn env_float(name: &str) -> Option<f64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
@@ -186,17 +208,20 @@ fn throughput(pool: &[Sample]) {
     );
     let texts: Vec<&str> = pool.iter().map(|s| s.text.as_str()).collect();
     let bytes: usize = texts.iter().map(|t| t.len()).sum();
-    // Apply, one thread.
+    // Apply, one thread: samples per second of this thread's CPU time (the machine may be
+    // shared), and of wall time.
     let mut f = Featurizer::new();
     let mut sink = 0.0f32;
-    let (mut done, started) = (0usize, Instant::now());
+    let (mut done, started, cpu) = (0usize, Instant::now(), thread_cpu_seconds());
     while started.elapsed().as_secs_f64() < 3.0 {
         for t in &texts {
             sink += model.score(t, &mut f);
         }
         done += texts.len();
     }
-    let one = done as f64 / started.elapsed().as_secs_f64();
+    let wall_one = done as f64 / started.elapsed().as_secs_f64();
+    let one = done as f64 / (thread_cpu_seconds() - cpu);
+    println!("apply, one thread: {one:.0} samples per CPU second, {wall_one:.0} per wall second");
     // Apply, every core.
     let started = Instant::now();
     let rounds = 3;
@@ -205,7 +230,7 @@ fn throughput(pool: &[Sample]) {
     }
     let all = (rounds * texts.len()) as f64 / started.elapsed().as_secs_f64();
     println!(
-        "apply: {one:.0} samples/s on one thread ({:.1} MB/s; mean sample {:.0} bytes), {all:.0} samples/s on {threads} threads (checksum {sink:.1})",
+        "apply: {one:.0} samples per CPU second on one thread ({:.1} MB/s; mean sample {:.0} bytes), {all:.0} samples per wall second on {threads} threads (checksum {sink:.1})",
         one * bytes as f64 / texts.len() as f64 / 1e6,
         bytes as f64 / texts.len() as f64
     );
@@ -219,20 +244,15 @@ fn throughput(pool: &[Sample]) {
         model_bytes as f64 / 1048576.0,
         model.nonzero()
     );
-    let (lm_all, lm_threads) = lm_speed(pool);
+    let (lm_wall, lm_cpu, lm_threads) = lm_speed(pool);
     println!();
-    println!("| signal | samples/s | threads | samples/s per thread | classifier per thread / this per thread |");
+    println!("| signal | threads | samples per wall second | samples per CPU second (per core) | classifier / this, per core |");
     println!("|---|---:|---:|---:|---:|");
-    println!("| classifier apply | {one:.0} | 1 | {one:.0} | 1 |");
+    println!("| classifier apply | 1 | {wall_one:.0} | {one:.0} | 1 |");
+    println!("| classifier apply | {threads} | {all:.0} | | |");
     println!(
-        "| classifier apply | {all:.0} | {threads} | {:.0} | {:.2} |",
-        all / threads as f64,
-        one / (all / threads as f64)
-    );
-    let lm_per = lm_all / lm_threads as f64;
-    println!(
-        "| lm (default settings) | {lm_all:.2} | {lm_threads} | {lm_per:.2} | {:.0} |",
-        one / lm_per
+        "| lm (default settings) | {lm_threads} | {lm_wall:.3} | {lm_cpu:.3} | {:.0} |",
+        one / lm_cpu
     );
     println!();
     println!("training on 100,000 examples: {train_secs:.1} s on {threads} threads");
@@ -266,7 +286,7 @@ fn train_100k(pool: &[Sample]) -> f64 {
         })
         .collect();
     let bytes: usize = made.iter().map(|(t, _)| t.len()).sum();
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), process_cpu_seconds());
     let (model, report) = train(
         &examples,
         FeatureConfig::default(),
@@ -275,8 +295,9 @@ fn train_100k(pool: &[Sample]) -> f64 {
     )
     .expect("train");
     let secs = started.elapsed().as_secs_f64();
+    let cpu = process_cpu_seconds() - cpu;
     println!(
-        "train: {n} examples ({:.0} MB, {} positive), {} epochs, {secs:.1} s; {} non-zero weights; fingerprint {:016x}",
+        "train: {n} examples ({:.0} MB, {} positive), {} epochs, {secs:.1} s wall, {cpu:.1} s CPU; {} non-zero weights; fingerprint {:016x}",
         bytes as f64 / 1e6,
         report.positives,
         report.epoch_loss.len(),
@@ -315,24 +336,26 @@ fn load_lm() -> LlamaScorer {
         .unwrap_or_else(|e| panic!("the LM scorer at {}: {e}", model.display()))
 }
 
-/// The LM scorer's samples/s at its default settings, and its threads.
-fn lm_speed(pool: &[Sample]) -> (f64, usize) {
+/// The LM scorer's samples per wall second and per CPU second at its default settings, and its
+/// threads.
+fn lm_speed(pool: &[Sample]) -> (f64, f64, usize) {
     let n = env_number("SAMPLEMIX_BENCH_LM_SAMPLES").unwrap_or(32);
     let texts = round_robin(pool, n + 4);
     let mut lm = load_lm();
     lm.score_batch(&texts[..4]).expect("warm-up");
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), process_cpu_seconds());
     for group in texts[4..].chunks(16) {
         lm.score_batch(group).expect("score");
     }
-    let rate = (texts.len() - 4) as f64 / started.elapsed().as_secs_f64();
+    let n = (texts.len() - 4) as f64;
+    let rate = n / started.elapsed().as_secs_f64();
+    let per_cpu = n / (process_cpu_seconds() - cpu);
     let threads = lm.settings().threads;
     println!(
-        "lm: {} samples at max_tokens {} on {threads} threads: {rate:.2} samples/s",
-        texts.len() - 4,
+        "lm: {n} samples at max_tokens {} on {threads} threads: {rate:.3} samples per wall second, {per_cpu:.3} per CPU second",
         lm.settings().max_tokens
     );
-    (rate, threads)
+    (rate, per_cpu, threads)
 }
 
 fn distill_lm(pool: &[Sample]) {

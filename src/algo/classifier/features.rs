@@ -304,7 +304,11 @@ fn merge_counts(a: &[u32], b: &[u32], idx: &mut Vec<u32>, val: &mut Vec<f32>) {
             j += 1;
         }
     }
-    val.iter_mut().for_each(|c| *c = 1.0 + c.ln());
+    for c in val.iter_mut() {
+        if *c > 1.0 {
+            *c = 1.0 + c.ln();
+        }
+    }
 }
 
 /// Adds `value` to bucket `id`, keeping `idx` ascending and distinct.
