@@ -10,6 +10,8 @@
 //!   DSIR's KL reduction, distinct n-grams, near-duplicate rates).
 //! - [`rank`]: mid-ranks of runs of equal values, and the thinning of a sorted list to the
 //!   quantiles a store keeps.
+//! - [`repetition`]: the `repetition` quality signal's text statistics (Gopher and FineWeb
+//!   rules) and its soft pass score.
 //! - [`union_find`]: disjoint sets, and connected components in a stable order.
 //! - [`grouping`]: near-duplicate groups from MinHash signatures and their LSH bucket keys.
 
@@ -19,4 +21,5 @@ pub mod grouping;
 pub mod metrics;
 pub mod mix;
 pub mod rank;
+pub mod repetition;
 pub mod union_find;
