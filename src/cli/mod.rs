@@ -55,7 +55,8 @@ pub enum Command {
     },
     /// Quality-score every sample that has no score under the current model and settings.
     Score(ScoreArgs),
-    /// Named quality signals besides lm: `quality compute repetition`.
+    /// Named quality signals besides lm: `quality compute repetition`, `quality train`, `quality
+    /// compute classifier`.
     Quality(quality::QualityArgs),
     /// Search the pool; prints JSONL (one hit a line).
     Query(QueryArgs),

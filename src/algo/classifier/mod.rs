@@ -12,6 +12,7 @@
 //!   shuffled words).
 //! - [`distill`]: regression onto another signal's ranks, measured by Spearman's correlation on
 //!   held-out samples.
+//! - [`vocabulary_overlap`]: a cheap check that a reference set is in the pool's language.
 //!
 //! The method, the defaults and their measurements are in `docs/method.md` ("The classifier
 //! signal") and `benches/classifier.rs`.
@@ -19,6 +20,7 @@
 mod distill;
 mod error;
 mod features;
+mod language;
 mod model;
 mod negatives;
 mod train;
@@ -32,6 +34,7 @@ pub use features::{
     FeatureConfig, Features, Featurizer, DEFAULT_CLASSIFIER_BITS, DEFAULT_FEATURE_SEED,
     DEFAULT_MAX_WORDS, MAX_CLASSIFIER_BITS, MIN_CLASSIFIER_BITS,
 };
+pub use language::{vocabulary_overlap, LANGUAGE_OVERLAP_WARNING, POOL_TOP, REFERENCE_TOP};
 pub use model::{check_config, sigmoid, ClassifierModel, Objective, MODEL_FORMAT_VERSION};
 pub use negatives::{hard_negative, hard_negatives, shuffle_words, HardNegativeKind};
 pub use train::{train, Example, TrainConfig, TrainReport};

@@ -1,7 +1,7 @@
 //! Named quality signals besides `lm`: the [`SignalComputer`] interface, the incremental pass
 //! that computes a signal for every sample lacking it under the computer's current fingerprint
-//! ([`pending`], [`compute_signal`]), and the computers that exist ([`RepetitionComputer`];
-//! `classifier` plugs in through the same interface).
+//! ([`pending`], [`compute_signal`]), and the computers that exist ([`RepetitionComputer`],
+//! [`ClassifierComputer`] over the model [`train_classifier`] stores).
 //!
 //! Values are stored raw (table `signals`, [`crate::store::SignalRecord`]); q is a rank read
 //! at query time from the quantiles the pass stores at its end ([`crate::pool::ranks`]).
@@ -13,9 +13,14 @@
 //! - Each batch's values and the signal's [`crate::store::SignalState`] are written in one
 //!   atomic store batch: a crash loses at most the batch in flight.
 
+mod classifier;
 mod pass;
 mod repetition;
 
+pub use classifier::{
+    stored_model, train_classifier, ClassifierComputer, TrainOptions, TrainOutcome,
+    DEFAULT_NEGATIVE_SAMPLES, MIN_TRAINING_SAMPLES,
+};
 pub use pass::{
     compute_signal, pending, SignalObserver, SignalOptions, SignalPending, SignalReport,
 };
