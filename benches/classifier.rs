@@ -32,7 +32,7 @@ use std::time::Instant;
 
 use samplemix::algo::classifier::{
     distill, hard_negative, hard_negatives, shuffle_words, train, train_reference, ClassifierModel,
-    Example, FeatureConfig, Featurizer, HardNegativeKind, Objective, TrainConfig,
+    Example, FeatureConfig, Featurizer, HardNegativeKind, Objective, TrainConfig, DEFAULT_FOLDS,
     DEFAULT_HARD_NEGATIVE_SHARE, DEFAULT_HELD_OUT_SHARE,
 };
 use samplemix::algo::rank::{mid_ranks, spearman};
@@ -181,6 +181,7 @@ fn reference_model(pool: &[Sample], seed: u64) -> (ClassifierModel, usize, f64) 
         &refs(&reference),
         &negatives,
         &hard,
+        env_number("SAMPLEMIX_BENCH_FOLDS").unwrap_or(DEFAULT_FOLDS),
         FeatureConfig::default(),
         &config,
     )
@@ -476,7 +477,8 @@ fn junk(pool: &[Sample]) {
     let mut parts: BTreeMap<String, (f64, f64, usize)> = BTreeMap::new();
     for s in pool {
         let full = f64::from(model.score(&s.text, &mut f));
-        let ngram = f64::from(model.margin(f.featurize(&s.text, &plain)));
+        let fold = samplemix::algo::classifier::fold_of(&s.text, model.folds());
+        let ngram = f64::from(model.margin(fold, f.featurize(&s.text, &plain)));
         let key = s.noise.clone().unwrap_or_else(|| s.source.clone());
         let e = parts.entry(key).or_default();
         e.0 += ngram;

@@ -1,20 +1,29 @@
-//! A trained classifier: its feature configuration, a bias and one `f32` weight per bucket; its
-//! bytes and its fingerprint.
+//! A trained classifier: its feature configuration and one or more folds, each a bias and one
+//! `f32` weight per bucket; its bytes and its fingerprint.
 //!
-//! **Score.** `score(x) = bias + Σ w[i] x[i]` over the sparse features of the text: the logit of
-//! "x looks like the reference set" (or, for a distilled model, of the predicted rank of the
-//! other signal). Higher is better. [`sigmoid`] turns it into a probability; ranks do not need it.
+//! **Score.** `score(x) = bias_k + Σ w_k[i] x[i]` over the sparse features of the text, with
+//! `k = `[`fold_of`]`(x)`: the logit of "x looks like the reference set" (or, for a distilled
+//! model, of the predicted rank of the other signal). Higher is better. [`sigmoid`] turns it
+//! into a probability; ranks do not need it.
+//!
+//! **Folds (cross-fitting).** A reference classifier is applied to the very pool whose samples
+//! were its negatives. A model that saw a sample as a negative scores it lower than it would an
+//! unseen one of the same kind (it memorises), so its ranks of the pool would be ranks of
+//! "trained on or not". With two folds, fold `k`'s weights were trained on the negatives of the
+//! other fold only, and a text is always scored by the fold of its own hash: no pool sample is
+//! scored by weights that saw it. The fold is a function of the text, so a new sample gets the
+//! same score as if it had been there at training time.
 //!
 //! **Bytes (format 1, little-endian).** `SMCL` (4 bytes), format version (u16), bits (u8),
 //! flags (u8: bit 0 shape indicators), objective (u8: 1 reference, 2 distilled), max words
-//! (u32), hash seed (u64), bias (f32), the number of non-zero weights (u32), then that many
-//! `(bucket u32, weight f32)` pairs in ascending bucket order, and nothing after. The encoding is
-//! canonical (one byte string per model), so the fingerprint, xxh3-64 of the bytes, is a hash of
-//! the configuration and the weights. A newer format version is refused with
-//! [`ClassifierError::NewerVersion`], never guessed at.
+//! (u32), hash seed (u64), folds (u8, 1 or 2), then per fold: bias (f32), the number of non-zero
+//! weights (u32) and that many `(bucket u32, weight f32)` pairs in ascending bucket order; nothing
+//! after. The encoding is canonical (one byte string per model), so the fingerprint, xxh3-64 of
+//! the bytes, is a hash of the configuration and the weights. A newer format version is refused
+//! with [`ClassifierError::NewerVersion`], never guessed at.
 
 use rayon::prelude::*;
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::error::{ClassifierError, Result};
 use super::features::{
@@ -24,7 +33,29 @@ use super::features::{
 /// The newest model format this build writes and reads.
 pub const MODEL_FORMAT_VERSION: u16 = 1;
 const MAGIC: [u8; 4] = *b"SMCL";
-const HEADER_LEN: usize = 4 + 2 + 1 + 1 + 1 + 4 + 8 + 4 + 4;
+const HEADER_LEN: usize = 4 + 2 + 1 + 1 + 1 + 4 + 8 + 1;
+/// Most folds a model has.
+pub const MAX_FOLDS: usize = 2;
+/// Seed of the hash that chooses a text's fold.
+const FOLD_SEED: u64 = 0x464F_4C44_5345_4544; // "FOLDSEED"
+
+/// The fold of `text` among `folds` (0 when `folds` is 1): a hash of its bytes.
+pub fn fold_of(text: &str, folds: usize) -> usize {
+    if folds <= 1 {
+        0
+    } else {
+        (xxh3_64_with_seed(text.as_bytes(), FOLD_SEED) % folds as u64) as usize
+    }
+}
+
+/// One fold's bias and weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fold {
+    /// The bias.
+    pub bias: f32,
+    /// One weight per bucket.
+    pub weights: Vec<f32>,
+}
 
 /// What a model was trained to predict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,8 +90,7 @@ impl Objective {
 pub struct ClassifierModel {
     config: FeatureConfig,
     objective: Objective,
-    bias: f32,
-    weights: Vec<f32>,
+    folds: Vec<Fold>,
 }
 
 /// The logistic function.
@@ -88,19 +118,19 @@ pub fn check_config(config: &FeatureConfig) -> Result<()> {
 }
 
 impl ClassifierModel {
-    /// A model from its parts; `weights` has one entry per bucket of `config`.
+    /// A model from its parts: 1 to [`MAX_FOLDS`] folds, each with one weight per bucket of
+    /// `config`.
     pub(crate) fn from_parts(
         config: FeatureConfig,
         objective: Objective,
-        bias: f32,
-        weights: Vec<f32>,
+        folds: Vec<Fold>,
     ) -> Self {
-        debug_assert_eq!(weights.len(), config.buckets());
+        debug_assert!((1..=MAX_FOLDS).contains(&folds.len()));
+        debug_assert!(folds.iter().all(|f| f.weights.len() == config.buckets()));
         ClassifierModel {
             config,
             objective,
-            bias,
-            weights,
+            folds,
         }
     }
 
@@ -114,24 +144,27 @@ impl ClassifierModel {
         self.objective
     }
 
-    /// The bias (the score of a text without features).
-    pub fn bias(&self) -> f32 {
-        self.bias
+    /// Number of folds (1, or 2 for a cross-fitted reference classifier).
+    pub fn folds(&self) -> usize {
+        self.folds.len()
     }
 
-    /// The score of a feature vector.
-    pub fn margin(&self, features: Features<'_>) -> f32 {
-        let mut sum = self.bias;
+    /// The score of a feature vector under fold `fold` (taken modulo the folds).
+    pub fn margin(&self, fold: usize, features: Features<'_>) -> f32 {
+        let f = &self.folds[fold % self.folds.len()];
+        let mut sum = f.bias;
         for (&i, &x) in features.idx.iter().zip(features.val) {
-            sum += self.weights[i as usize] * x;
+            sum += f.weights[i as usize] * x;
         }
         sum
     }
 
-    /// The score of a text (higher: more like the reference set); `featurizer` is scratch.
+    /// The score of a text (higher: more like the reference set), under the fold of the text;
+    /// `featurizer` is scratch.
     pub fn score(&self, text: &str, featurizer: &mut Featurizer) -> f32 {
+        let fold = fold_of(text, self.folds.len());
         let features = featurizer.featurize(text, &self.config);
-        self.margin(features)
+        self.margin(fold, features)
     }
 
     /// The scores of many texts, in parallel (rayon), in their order.
@@ -142,14 +175,17 @@ impl ClassifierModel {
             .collect()
     }
 
-    /// Buckets with a non-zero weight.
+    /// Non-zero weights, over all folds.
     pub fn nonzero(&self) -> usize {
-        self.weights.iter().filter(|w| **w != 0.0).count()
+        self.folds
+            .iter()
+            .map(|f| f.weights.iter().filter(|w| **w != 0.0).count())
+            .sum()
     }
 
-    /// Bytes the model holds in memory while scoring (its dense weights).
+    /// Bytes the model holds in memory while scoring (its dense weights, all folds).
     pub fn memory_bytes(&self) -> usize {
-        self.weights.len() * std::mem::size_of::<f32>()
+        self.folds.len() * self.config.buckets() * std::mem::size_of::<f32>()
     }
 
     /// The model's canonical bytes (see the module doc).
@@ -163,12 +199,16 @@ impl ClassifierModel {
         out.push(self.objective.code());
         out.extend_from_slice(&self.config.max_words.to_le_bytes());
         out.extend_from_slice(&self.config.seed.to_le_bytes());
-        out.extend_from_slice(&self.bias.to_le_bytes());
-        out.extend_from_slice(&(nonzero as u32).to_le_bytes());
-        for (i, &w) in self.weights.iter().enumerate() {
-            if w != 0.0 {
-                out.extend_from_slice(&(i as u32).to_le_bytes());
-                out.extend_from_slice(&w.to_le_bytes());
+        out.push(self.folds.len() as u8);
+        for fold in &self.folds {
+            let nonzero = fold.weights.iter().filter(|w| **w != 0.0).count();
+            out.extend_from_slice(&fold.bias.to_le_bytes());
+            out.extend_from_slice(&(nonzero as u32).to_le_bytes());
+            for (i, &w) in fold.weights.iter().enumerate() {
+                if w != 0.0 {
+                    out.extend_from_slice(&(i as u32).to_le_bytes());
+                    out.extend_from_slice(&w.to_le_bytes());
+                }
             }
         }
         out
@@ -212,29 +252,42 @@ impl ClassifierModel {
         };
         check_config(&config).map_err(|e| ClassifierError::Damaged(e.to_string()))?;
         let objective = Objective::from_code(objective)?;
-        let bias = f32::from_le_bytes(r.array()?);
-        let n = u32::from_le_bytes(r.array()?) as usize;
-        if !bias.is_finite() || n > config.buckets() || r.left() != n * 8 {
-            return Err(damaged("weight count does not match its length"));
+        let [n_folds] = r.array()?;
+        if !(1..=MAX_FOLDS).contains(&(n_folds as usize)) {
+            return Err(damaged("fold count is not 1 or 2"));
         }
-        let mut weights = vec![0.0f32; config.buckets()];
-        let mut previous: Option<u32> = None;
-        for _ in 0..n {
-            let i = u32::from_le_bytes(r.array()?);
-            let w = f32::from_le_bytes(r.array()?);
-            if previous.is_some_and(|p| p >= i) || i as usize >= weights.len() {
-                return Err(damaged("buckets out of order or out of range"));
-            }
-            if !w.is_finite() || w == 0.0 {
-                return Err(damaged("a weight is zero or not finite"));
-            }
-            weights[i as usize] = w;
-            previous = Some(i);
+        let folds = (0..n_folds)
+            .map(|_| read_fold(&mut r, config.buckets()))
+            .collect::<Result<Vec<Fold>>>()?;
+        if r.left() != 0 {
+            return Err(damaged("bytes after the last fold"));
         }
-        Ok(ClassifierModel::from_parts(
-            config, objective, bias, weights,
-        ))
+        Ok(ClassifierModel::from_parts(config, objective, folds))
     }
+}
+
+fn read_fold(r: &mut Reader<'_>, buckets: usize) -> Result<Fold> {
+    let damaged = |what: &str| ClassifierError::Damaged(what.to_owned());
+    let bias = f32::from_le_bytes(r.array()?);
+    let n = u32::from_le_bytes(r.array()?) as usize;
+    if !bias.is_finite() || n > buckets || r.left() < n * 8 {
+        return Err(damaged("weight count does not match its length"));
+    }
+    let mut weights = vec![0.0f32; buckets];
+    let mut previous: Option<u32> = None;
+    for _ in 0..n {
+        let i = u32::from_le_bytes(r.array()?);
+        let w = f32::from_le_bytes(r.array()?);
+        if previous.is_some_and(|p| p >= i) || i as usize >= buckets {
+            return Err(damaged("buckets out of order or out of range"));
+        }
+        if !w.is_finite() || w == 0.0 {
+            return Err(damaged("a weight is zero or not finite"));
+        }
+        weights[i as usize] = w;
+        previous = Some(i);
+    }
+    Ok(Fold { bias, weights })
 }
 
 struct Reader<'a> {
@@ -272,19 +325,34 @@ mod tests {
         let mut weights = vec![0.0; config.buckets()];
         weights[3] = 0.5;
         weights[1_000_000] = -1.25;
-        ClassifierModel::from_parts(config, Objective::Reference, 0.25, weights)
+        let mut other = vec![0.0; config.buckets()];
+        other[7] = 2.0;
+        ClassifierModel::from_parts(
+            config,
+            Objective::Reference,
+            vec![
+                Fold {
+                    bias: 0.25,
+                    weights,
+                },
+                Fold {
+                    bias: -0.5,
+                    weights: other,
+                },
+            ],
+        )
     }
 
     #[test]
     fn bytes_round_trip_and_fingerprint_follows_weights() {
         let model = small_model();
         let bytes = model.to_bytes();
-        assert_eq!(bytes.len(), HEADER_LEN + 2 * 8);
+        assert_eq!(bytes.len(), HEADER_LEN + (8 + 2 * 8) + (8 + 8));
         let back = ClassifierModel::from_bytes(&bytes).expect("reads back");
         assert_eq!(back, model);
         assert_eq!(back.fingerprint(), model.fingerprint());
         let mut other = model.clone();
-        other.weights[3] = 0.5001;
+        other.folds[0].weights[3] = 0.5001;
         assert_ne!(other.fingerprint(), model.fingerprint());
         let mut shape_off = model.clone();
         shape_off.config.shape = false;
@@ -305,7 +373,7 @@ mod tests {
         );
         let message = ClassifierModel::from_bytes(&newer).unwrap_err().to_string();
         assert!(message.contains("newer"), "{message}");
-        for cut in [0, 3, 10, HEADER_LEN, bytes.len() - 1] {
+        for cut in [0, 3, 10, HEADER_LEN, HEADER_LEN + 20, bytes.len() - 1] {
             assert!(matches!(
                 ClassifierModel::from_bytes(&bytes[..cut]),
                 Err(ClassifierError::Damaged(_))
@@ -325,7 +393,7 @@ mod tests {
             Err(ClassifierError::Damaged(_))
         ));
         let mut unordered = bytes;
-        let (a, b) = (HEADER_LEN, HEADER_LEN + 8);
+        let (a, b) = (HEADER_LEN + 8, HEADER_LEN + 16);
         let first: Vec<u8> = unordered[a..a + 8].to_vec();
         let second: Vec<u8> = unordered[b..b + 8].to_vec();
         unordered[a..a + 8].copy_from_slice(&second);

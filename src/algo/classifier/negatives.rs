@@ -44,21 +44,33 @@ impl HardNegativeKind {
     }
 }
 
-/// `count` hard negatives made from `texts`: the i-th from text `i mod texts.len()` (so pass
-/// the texts in a random order for a random choice) with kind `i mod 3`, seeded by `seed` and
-/// `i`. Empty when `texts` is empty.
-pub fn hard_negatives(texts: &[&str], count: usize, seed: u64) -> Vec<(HardNegativeKind, String)> {
+/// A synthetic hard negative and the text it was made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HardNegative {
+    /// How it was made.
+    pub kind: HardNegativeKind,
+    /// Index of the text it was made from.
+    pub source: usize,
+    /// The damaged text.
+    pub text: String,
+}
+
+/// `count` hard negatives made from `texts`: the i-th from text `i mod texts.len()` with kind
+/// `i mod 3`, seeded by `seed` and `i`. Empty when `texts` is empty.
+pub fn hard_negatives(texts: &[&str], count: usize, seed: u64) -> Vec<HardNegative> {
     if texts.is_empty() {
         return Vec::new();
     }
     (0..count)
         .map(|i| {
             let kind = HardNegativeKind::ALL[i % 3];
-            let text = texts[i % texts.len()];
-            (
+            let source = i % texts.len();
+            let seed = seed ^ (i as u64).wrapping_mul(0x9E37_79B9);
+            HardNegative {
                 kind,
-                hard_negative(text, kind, seed ^ (i as u64).wrapping_mul(0x9E37_79B9)),
-            )
+                source,
+                text: hard_negative(texts[source], kind, seed),
+            }
         })
         .collect()
 }
@@ -234,7 +246,8 @@ mod tests {
         assert_eq!(sorted_words(&shuffled), sorted_words(text));
         let made = hard_negatives(&[text, "second text here"], 6, 9);
         assert_eq!(made.len(), 6);
-        assert_eq!(made[4].0, HardNegativeKind::DuplicatedLines);
+        assert_eq!(made[4].kind, HardNegativeKind::DuplicatedLines);
+        assert_eq!(made[4].source, 0);
         assert_eq!(made, hard_negatives(&[text, "second text here"], 6, 9));
         assert!(hard_negatives(&[], 3, 1).is_empty());
         assert_eq!(hard_negative("", HardNegativeKind::DuplicatedLines, 1), "");

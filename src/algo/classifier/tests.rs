@@ -47,13 +47,16 @@ fn trained(split: &Split, seed: u64) -> ClassifierModel {
         &refs(&split.reference),
         &negatives,
         &hard,
+        DEFAULT_FOLDS,
         FeatureConfig::default(),
         &config,
     )
     .expect("trains");
+    assert_eq!(model.folds(), 2);
+    // Each fold: every positive, and the negatives (and their hard negatives) of the other fold.
     assert_eq!(
         report.examples,
-        split.reference.len() + negatives.len() + hard.len()
+        2 * split.reference.len() + negatives.len() + hard.len()
     );
     assert!(
         report.epoch_loss.last() < report.epoch_loss.first(),
@@ -97,15 +100,17 @@ fn more_shuffled_words_score_lower_on_average() {
     let means: Vec<f64> = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
         .iter()
         .map(|&fraction| {
+            // Four shufflings of each text: a shuffled text may fall in either fold.
             let total: f64 = clean
                 .iter()
                 .enumerate()
-                .map(|(i, s)| {
-                    let text = shuffle_words(&s.text, fraction, 1000 + i as u64);
+                .flat_map(|(i, s)| (0..4).map(move |k| (i, k, s)))
+                .map(|(i, k, s)| {
+                    let text = shuffle_words(&s.text, fraction, 1000 + 4 * i as u64 + k);
                     f64::from(model.score(&text, &mut f))
                 })
                 .sum();
-            total / clean.len() as f64
+            total / (4 * clean.len()) as f64
         })
         .collect();
     assert!(
@@ -187,7 +192,7 @@ fn distillation_predicts_held_out_ranks() {
 fn bad_training_input_is_refused_with_a_reason() {
     let config = TrainConfig::default();
     let features = FeatureConfig::default();
-    let only_positive = train_reference(&["a text"], &[], &[], features, &config);
+    let only_positive = train_reference(&["a text"], &[], &[], 1, features, &config);
     assert_eq!(
         only_positive.unwrap_err(),
         ClassifierError::OneClass {
@@ -210,8 +215,10 @@ fn bad_training_input_is_refused_with_a_reason() {
         bits: 24,
         ..features
     };
-    let err = train_reference(&["a"], &["b"], &[], wide, &config).unwrap_err();
+    let err = train_reference(&["a"], &["b"], &[], 1, wide, &config).unwrap_err();
     assert!(err.to_string().contains("bits"), "{err}");
+    let err = train_reference(&["a"], &["b"], &[], 3, features, &config).unwrap_err();
+    assert!(err.to_string().contains("folds"), "{err}");
     let err = distill(&["a", "b"], &[1.0], features, &config, 0.2).unwrap_err();
     assert!(err.to_string().contains("2 texts but 1 values"), "{err}");
     let err = distill(&["a"], &[f64::NAN], features, &config, 0.2).unwrap_err();

@@ -27,7 +27,7 @@ use rayon::prelude::*;
 
 use super::error::{ClassifierError, Result};
 use super::features::{FeatureConfig, Featurizer};
-use super::model::{check_config, sigmoid, ClassifierModel, Objective};
+use super::model::{check_config, sigmoid, ClassifierModel, Fold, Objective};
 use crate::algo::diversity::SplitMix64;
 
 /// Examples featurized together (in parallel) before their updates are applied in order.
@@ -120,13 +120,25 @@ fn check_examples(examples: &[Example<'_>], objective: Objective) -> Result<(usi
     Ok((positives, negatives))
 }
 
-/// Trains a model on `examples` (see the module doc).
+/// Trains a one-fold model on `examples` (see the module doc).
 pub fn train(
     examples: &[Example<'_>],
     features: FeatureConfig,
     objective: Objective,
     config: &TrainConfig,
 ) -> Result<(ClassifierModel, TrainReport)> {
+    let (fold, report) = fit(examples, features, objective, config)?;
+    let model = ClassifierModel::from_parts(features, objective, vec![fold]);
+    Ok((model, report))
+}
+
+/// Trains one fold's weights on `examples`.
+pub(crate) fn fit(
+    examples: &[Example<'_>],
+    features: FeatureConfig,
+    objective: Objective,
+    config: &TrainConfig,
+) -> Result<(Fold, TrainReport)> {
     check_config(&features)?;
     if config.epochs == 0 || !(config.learning_rate > 0.0) || !(config.l2 >= 0.0) {
         return Err(ClassifierError::BadSetting {
@@ -179,14 +191,17 @@ pub fn train(
             0.0
         });
     }
-    let model = ClassifierModel::from_parts(features, objective, state.bias, state.weights);
+    let fold = Fold {
+        bias: state.bias,
+        weights: state.weights,
+    };
     let report = TrainReport {
         examples: examples.len(),
         positives,
         epoch_loss,
-        nonzero: model.nonzero(),
+        nonzero: fold.weights.iter().filter(|w| **w != 0.0).count(),
     };
-    Ok((model, report))
+    Ok((fold, report))
 }
 
 /// Weights, bias and AdaGrad's sums of squared gradients.

@@ -14,7 +14,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 use super::{SignalComputer, SignalValue};
 use crate::algo::classifier::{
     self, distill, hard_negatives, train_reference, vocabulary_overlap, ClassifierError,
-    ClassifierModel, FeatureConfig, Featurizer, Objective, TrainConfig,
+    ClassifierModel, FeatureConfig, Featurizer, Objective, TrainConfig, DEFAULT_FOLDS,
     DEFAULT_HARD_NEGATIVE_SHARE, DEFAULT_HELD_OUT_SHARE, LANGUAGE_OVERLAP_WARNING,
     MODEL_FORMAT_VERSION,
 };
@@ -348,17 +348,20 @@ fn train_on_reference(
     };
     outcome.negative_samples = neg_texts.len() as u64;
     outcome.hard_negatives = hard.len() as u64;
+    // Cross-fitting when the negatives are the pool's own samples (see ClassifierModel).
+    let folds = if from_pool { DEFAULT_FOLDS } else { 1 };
     let (model, report) = train_reference(
         &ref_texts,
         &neg_texts,
         &hard,
+        folds,
         FeatureConfig::default(),
         config,
     )?;
     outcome.epoch_loss = report.epoch_loss;
     outcome.description = format!(
-        "reference {} samples of {files}; negatives {} {} + {} hard; seed {}, {} epochs, 2^{} \
-         buckets",
+        "reference {} samples of {files}; negatives {} {} + {} hard; {} fold(s); seed {}, {} \
+         epochs, 2^{} buckets",
         ref_texts.len(),
         neg_texts.len(),
         if from_pool {
@@ -367,6 +370,7 @@ fn train_on_reference(
             "given samples"
         },
         hard.len(),
+        model.folds(),
         opts.seed,
         config.epochs,
         model.config().bits
