@@ -359,7 +359,74 @@ fn lm_speed(pool: &[Sample]) -> (f64, f64, usize) {
     (rate, per_cpu, threads)
 }
 
+/// Texts and `-mean NLL` of the samples a store scored (`$SAMPLEMIX_BENCH_LM_STORE`, opened as a
+/// reader), with the scorer's description.
+fn scored_in_store(path: &Path) -> (String, Vec<String>, Vec<f64>) {
+    let pool = samplemix::pool::Pool::open_reader(path).expect("open the store");
+    let store = pool.store();
+    let cols = samplemix::pool::ranks::RowColumns::read(store).expect("rows");
+    let (mut texts, mut values) = (Vec::new(), Vec::new());
+    let scored: Vec<(u64, f64)> = cols
+        .seqs
+        .iter()
+        .zip(&cols.lm)
+        .filter_map(|(&seq, v)| Some((seq, -f64::from((*v)?))))
+        .collect();
+    for chunk in scored.chunks(4096) {
+        let seqs: Vec<u64> = chunk.iter().map(|p| p.0).collect();
+        for (doc, (_, v)) in store.docs(&seqs).expect("docs").into_iter().zip(chunk) {
+            if let Some(doc) = doc {
+                texts.push(doc.text);
+                values.push(*v);
+            }
+        }
+    }
+    let scorer = store
+        .meta::<samplemix::store::ScorerState>(samplemix::store::SCORER_KEY)
+        .ok()
+        .flatten()
+        .map_or_else(|| "unknown scorer".to_string(), |s| format!("{s:?}"));
+    (scorer, texts, values)
+}
+
+fn distill_table(texts: &[&str], values: &[f64]) {
+    println!("| epochs | trained | held out | held-out Spearman with -mean NLL | seconds |");
+    println!("|---:|---:|---:|---:|---:|");
+    for epochs in [5, 10, 20] {
+        let config = TrainConfig {
+            epochs,
+            ..TrainConfig::default()
+        };
+        let started = Instant::now();
+        let (_, report) = distill(
+            texts,
+            values,
+            FeatureConfig::default(),
+            &config,
+            DEFAULT_HELD_OUT_SHARE,
+        )
+        .expect("distill");
+        println!(
+            "| {epochs} | {} | {} | {:.3} | {:.1} |",
+            report.trained,
+            report.held_out,
+            report.spearman.unwrap_or(f64::NAN),
+            started.elapsed().as_secs_f64()
+        );
+    }
+}
+
 fn distill_lm(pool: &[Sample]) {
+    if let Some(path) = std::env::var_os("SAMPLEMIX_BENCH_LM_STORE") {
+        let (scorer, texts, values) = scored_in_store(Path::new(&path));
+        println!(
+            "{} samples scored in {} by {scorer}",
+            texts.len(),
+            Path::new(&path).display()
+        );
+        distill_table(&refs(&texts), &values);
+        return;
+    }
     let n = env_number("SAMPLEMIX_BENCH_DISTILL_SAMPLES").unwrap_or(1000);
     let mut chosen: Vec<&Sample> = pool.iter().collect();
     chosen.sort_by_key(|s| xxh3_64(s.id.as_bytes()));
@@ -413,30 +480,7 @@ fn distill_lm(pool: &[Sample]) {
         .collect();
     let texts: Vec<&str> = scored.iter().map(|p| p.0).collect();
     let values: Vec<f64> = scored.iter().map(|p| p.1).collect();
-    println!("| epochs | trained | held out | held-out Spearman with -mean NLL | seconds |");
-    println!("|---:|---:|---:|---:|---:|");
-    for epochs in [5, 10, 20] {
-        let config = TrainConfig {
-            epochs,
-            ..TrainConfig::default()
-        };
-        let started = Instant::now();
-        let (_, report) = distill(
-            &texts,
-            &values,
-            FeatureConfig::default(),
-            &config,
-            DEFAULT_HELD_OUT_SHARE,
-        )
-        .expect("distill");
-        println!(
-            "| {epochs} | {} | {} | {:.3} | {:.1} |",
-            report.trained,
-            report.held_out,
-            report.spearman.unwrap_or(f64::NAN),
-            started.elapsed().as_secs_f64()
-        );
-    }
+    distill_table(&texts, &values);
     // For comparison: the reference classifier (not trained on the LM) against the LM.
     let (model, _, _) = reference_model(pool, 1);
     let scores: Vec<f64> = model

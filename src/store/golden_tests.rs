@@ -766,3 +766,37 @@ fn meta_signal_quantiles() {
         ],
     );
 }
+
+/// `meta`/`classifier/model` (store format 2): the classifier signal's model.
+#[test]
+fn meta_classifier_model() {
+    let record = ClassifierRecord {
+        model_format: 1,
+        fingerprint: FP.into(),
+        objective: "reference".into(),
+        description: "d".into(),
+        reference_samples: 300,
+        negative_samples: 2,
+        hard_negatives: 1,
+        seed: 7,
+        held_out_spearman: Some(0.5),
+        model: vec![0x53, 0x4d],
+    };
+    golden(
+        &record,
+        &[
+            "01",                    // value version
+            "01",                    // model_format 1
+            FP_HEX,                  // fingerprint
+            "09 7265666572656e6365", // objective "reference"
+            "01 64",                 // description "d"
+            "fb 2c01",               // reference_samples 300
+            "02",                    // negative_samples
+            "01",                    // hard_negatives
+            "07",                    // seed
+            "01 000000000000e03f",   // held_out_spearman Some(0.5f64)
+            "02 534d",               // model bytes
+        ],
+    );
+    assert_eq!(CLASSIFIER_KEY, b"classifier/model");
+}
