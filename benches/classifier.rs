@@ -31,8 +31,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use samplemix::algo::classifier::{
-    distill, hard_negative, hard_negatives, shuffle_words, train, train_reference, ClassifierModel,
-    Example, FeatureConfig, Featurizer, HardNegativeKind, Objective, TrainConfig, DEFAULT_FOLDS,
+    distill, hard_negative, hard_negatives, shuffle_words, train_reference, ClassifierModel,
+    FeatureConfig, Featurizer, HardNegativeKind, TrainConfig, DEFAULT_FOLDS,
     DEFAULT_HARD_NEGATIVE_SHARE, DEFAULT_HELD_OUT_SHARE,
 };
 use samplemix::algo::rank::{mid_ranks, spearman};
@@ -238,10 +238,11 @@ fn throughput(pool: &[Sample]) {
     let train_secs = train_100k(pool);
     let model_bytes = model.to_bytes().len();
     println!(
-        "memory: {:.1} MiB of weights while applying (2^{} f32), {:.1} MiB more while training (AdaGrad sums), {:.1} MiB stored ({} non-zero weights)",
+        "memory: {:.1} MiB of weights while applying ({} folds of 2^{} f32), {:.1} MiB more while training (the AdaGrad sums of the fold in training), {:.1} MiB stored ({} non-zero weights)",
         model.memory_bytes() as f64 / 1048576.0,
+        model.folds(),
         model.config().bits,
-        model.memory_bytes() as f64 / 1048576.0,
+        (model.config().buckets() * 4) as f64 / 1048576.0,
         model_bytes as f64 / 1048576.0,
         model.nonzero()
     );
@@ -260,48 +261,47 @@ fn throughput(pool: &[Sample]) {
 }
 
 /// 100,000 examples from the pool: the pool itself, copies with 5% of the words shuffled, and
-/// every fourth a hard negative; reference sources are positives. Returns the training seconds.
+/// every fourth a hard negative; reference sources are positives. Trained as `quality train`
+/// trains (two folds: each fold sees every positive and half the negatives). Returns the
+/// training seconds.
 fn train_100k(pool: &[Sample]) -> f64 {
     let n = 100_000;
-    let made: Vec<(String, f32)> = (0..n)
+    let made: Vec<(String, bool)> = (0..n)
         .map(|i| {
             let s = &pool[i % pool.len()];
             let positive = REFERENCE_SOURCES.contains(&s.source.as_str()) && s.noise.is_none();
-            let label = if positive { 1.0 } else { 0.0 };
             if i < pool.len() {
-                (s.text.clone(), label)
+                (s.text.clone(), positive)
             } else if i % 4 == 3 {
                 let kind = HardNegativeKind::ALL[i % 3];
-                (hard_negative(&s.text, kind, i as u64), 0.0)
+                (hard_negative(&s.text, kind, i as u64), false)
             } else {
-                (shuffle_words(&s.text, 0.05, i as u64), label)
+                (shuffle_words(&s.text, 0.05, i as u64), positive)
             }
         })
         .collect();
-    let examples: Vec<Example<'_>> = made
-        .iter()
-        .map(|(text, target)| Example {
-            text,
-            target: *target,
-            weight: 1.0,
-        })
-        .collect();
+    let positives: Vec<&str> = made.iter().filter(|m| m.1).map(|m| m.0.as_str()).collect();
+    let negatives: Vec<&str> = made.iter().filter(|m| !m.1).map(|m| m.0.as_str()).collect();
     let bytes: usize = made.iter().map(|(t, _)| t.len()).sum();
     let (started, cpu) = (Instant::now(), process_cpu_seconds());
-    let (model, report) = train(
-        &examples,
+    let (model, report) = train_reference(
+        &positives,
+        &negatives,
+        &[],
+        DEFAULT_FOLDS,
         FeatureConfig::default(),
-        Objective::Reference,
         &TrainConfig::default(),
     )
     .expect("train");
     let secs = started.elapsed().as_secs_f64();
     let cpu = process_cpu_seconds() - cpu;
     println!(
-        "train: {n} examples ({:.0} MB, {} positive), {} epochs, {secs:.1} s wall, {cpu:.1} s CPU; {} non-zero weights; fingerprint {:016x}",
+        "train: {n} examples ({:.0} MB, {} positive), {} folds, {} epochs, {} example visits per epoch, {secs:.1} s wall, {cpu:.1} s CPU; {} non-zero weights; fingerprint {:016x}",
         bytes as f64 / 1e6,
-        report.positives,
+        positives.len(),
+        model.folds(),
         report.epoch_loss.len(),
+        report.examples,
         report.nonzero,
         model.fingerprint()
     );

@@ -59,6 +59,17 @@ pub enum ClassifierError {
         /// The newest version this build reads.
         supported: u16,
     },
+    /// A model of an older format, whose features this build no longer computes.
+    #[error(
+        "classifier model format {found} is older than this samplemix computes features for \
+         ({supported}): retrain with `samplemix quality train`"
+    )]
+    OlderVersion {
+        /// The version in the bytes.
+        found: u16,
+        /// The only version this build reads.
+        supported: u16,
+    },
     /// Model bytes that end early or contradict themselves.
     #[error("damaged classifier model: {0}; retrain with `samplemix quality train`")]
     Damaged(String),

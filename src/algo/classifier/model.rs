@@ -19,8 +19,10 @@
 //! (u32), hash seed (u64), folds (u8, 1 or 2), then per fold: bias (f32), the number of non-zero
 //! weights (u32) and that many `(bucket u32, weight f32)` pairs in ascending bucket order; nothing
 //! after. The encoding is canonical (one byte string per model), so the fingerprint, xxh3-64 of
-//! the bytes, is a hash of the configuration and the weights. A newer format version is refused
-//! with [`ClassifierError::NewerVersion`], never guessed at.
+//! the bytes, is a hash of the configuration and the weights. The format version also stands for
+//! the feature code (`features.rs`): a change that changes any score bumps it. A newer format
+//! version is refused with [`ClassifierError::NewerVersion`], an older one with
+//! [`ClassifierError::OlderVersion`] (its features are no longer computed): never guessed at.
 
 use rayon::prelude::*;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
@@ -239,6 +241,14 @@ impl ClassifierModel {
         }
         if version == 0 {
             return Err(damaged("format version 0"));
+        }
+        if version < MODEL_FORMAT_VERSION {
+            // The format version also stands for the feature code: an older model's scores
+            // cannot be reproduced.
+            return Err(ClassifierError::OlderVersion {
+                found: version,
+                supported: MODEL_FORMAT_VERSION,
+            });
         }
         let [bits, flags, objective] = r.array()?;
         if flags > 1 {
