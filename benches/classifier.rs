@@ -17,8 +17,9 @@
 //! - `throughput`: apply on one thread over the whole pool (repeated for at least 3 s), then on
 //!   every core; training on 100,000 examples (the pool, copies of it with 5% of the words
 //!   shuffled, and hard negatives) with the default settings; the model's memory; then the LM
-//!   scorer at its default settings on `SAMPLEMIX_BENCH_LM_SAMPLES` (default 32) samples taken
-//!   round-robin over sources, and the ratio.
+//!   scorer at its default settings on `SAMPLEMIX_BENCH_LM_SAMPLES` (default 32; 0 skips it)
+//!   samples taken round-robin over sources, and the ratio. Speeds are given per CPU second of
+//!   the thread (Linux `/proc`), since a shared machine's wall time says little per core.
 //! - `distill`: scores `SAMPLEMIX_BENCH_DISTILL_SAMPLES` (default 1000) pool samples with the LM
 //!   at its default settings (the first ones in xxh3 order of their ids: a uniform sample),
 //!   caching mean NLLs in `$CARGO_TARGET_DIR/classifier-bench-lm-<fingerprint>.tsv` so a rerun
@@ -146,7 +147,7 @@ fn reference(pool: &[Sample]) -> (String, Vec<String>) {
     let texts = pool
         .iter()
         .filter(|s| sources.contains(&s.source.as_str()))
-        .filter(|s| xxh3_64(s.id.as_bytes()) % 2 == 0)
+        .filter(|s| xxh3_64(s.id.as_bytes()).is_multiple_of(2))
         .map(|s| s.text.clone())
         .collect();
     (
@@ -341,6 +342,10 @@ fn load_lm() -> LlamaScorer {
 /// threads.
 fn lm_speed(pool: &[Sample]) -> (f64, f64, usize) {
     let n = env_number("SAMPLEMIX_BENCH_LM_SAMPLES").unwrap_or(32);
+    if n == 0 {
+        println!("lm: skipped (SAMPLEMIX_BENCH_LM_SAMPLES=0)");
+        return (f64::NAN, f64::NAN, 0);
+    }
     let texts = round_robin(pool, n + 4);
     let mut lm = load_lm();
     lm.score_batch(&texts[..4]).expect("warm-up");

@@ -140,7 +140,9 @@ pub(crate) fn fit(
     config: &TrainConfig,
 ) -> Result<(Fold, TrainReport)> {
     check_config(&features)?;
-    if config.epochs == 0 || !(config.learning_rate > 0.0) || !(config.l2 >= 0.0) {
+    let positive_rate = config.learning_rate.is_finite() && config.learning_rate > 0.0;
+    let valid_l2 = config.l2.is_finite() && config.l2 >= 0.0;
+    if config.epochs == 0 || !positive_rate || !valid_l2 {
         return Err(ClassifierError::BadSetting {
             name: "epochs, learning_rate, l2",
             value: format!("{}, {}, {}", config.epochs, config.learning_rate, config.l2),
