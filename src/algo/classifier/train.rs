@@ -16,8 +16,9 @@
 //!
 //! **Determinism.** Each epoch visits the examples in a Fisher-Yates permutation drawn from
 //! SplitMix64 seeded with `seed + epoch`; features are computed in parallel (pure functions of
-//! the text) and the updates applied one example at a time in that order, so the same examples,
-//! configuration and seed give the same model bytes on any number of threads.
+//! the text; once for all epochs while they fit in 256 MiB, else again each epoch) and the
+//! updates applied one example at a time in that order, so the same examples, configuration and
+//! seed give the same model bytes on any number of threads.
 //!
 //! **Why hand-written.** The update is ten lines over a dense `f32` array; a linear-algebra or
 //! fastText dependency would add a C++ build or a second text pipeline whose tokenisation and
@@ -161,6 +162,7 @@ pub(crate) fn fit(
         }
     };
     let mut state = Adagrad::new(features.buckets(), config);
+    let cache = FeatureCache::build(examples, &features);
     let mut order: Vec<usize> = (0..examples.len()).collect();
     let mut epoch_loss = Vec::with_capacity(config.epochs as usize);
     for epoch in 0..config.epochs {
@@ -169,22 +171,29 @@ pub(crate) fn fit(
             order.swap(i, rng.below(i + 1));
         }
         let (mut loss, mut total_weight) = (0.0f64, 0.0f64);
-        for chunk in order.chunks(CHUNK) {
-            let vectors: Vec<(Vec<u32>, Vec<f32>)> = chunk
-                .par_iter()
-                .map_init(Featurizer::new, |f, &i| {
-                    let v = f.featurize(examples[i].text, &features);
-                    (v.idx.to_vec(), v.val.to_vec())
-                })
-                .collect();
-            for (&i, (idx, val)) in chunk.iter().zip(&vectors) {
-                let e = &examples[i];
-                let weight = e.weight * class_weight(e.target);
-                let p = state.step(idx, val, e.target, weight);
-                let p = f64::from(p).clamp(1e-7, 1.0 - 1e-7);
-                let y = f64::from(e.target);
-                loss -= f64::from(weight) * (y * p.ln() + (1.0 - y) * (1.0 - p).ln());
-                total_weight += f64::from(weight);
+        let mut update = |i: usize, idx: &[u32], val: &[f32]| {
+            let e = &examples[i];
+            let weight = e.weight * class_weight(e.target);
+            let p = state.step(idx, val, e.target, weight);
+            let p = f64::from(p).clamp(1e-7, 1.0 - 1e-7);
+            let y = f64::from(e.target);
+            loss -= f64::from(weight) * (y * p.ln() + (1.0 - y) * (1.0 - p).ln());
+            total_weight += f64::from(weight);
+        };
+        match &cache {
+            Some(cache) => {
+                for &i in &order {
+                    let (idx, val) = cache.get(i);
+                    update(i, idx, val);
+                }
+            }
+            None => {
+                for chunk in order.chunks(CHUNK) {
+                    for (&i, (idx, val)) in chunk.iter().zip(&featurize(examples, chunk, &features))
+                    {
+                        update(i, idx, val);
+                    }
+                }
             }
         }
         epoch_loss.push(if total_weight > 0.0 {
@@ -204,6 +213,61 @@ pub(crate) fn fit(
         nonzero: fold.weights.iter().filter(|w| **w != 0.0).count(),
     };
     Ok((fold, report))
+}
+
+/// Most feature entries (bucket and value, 8 bytes each) kept in memory across epochs: 32
+/// million, 256 MiB (100,000 demo-pool samples take about 40 million over two folds, 20 million
+/// a fold). Beyond it, features are computed again each epoch.
+const MAX_CACHED_ENTRIES: usize = 32 << 20;
+
+/// The feature vectors of `examples[i]` for each `i` of `which`, computed in parallel.
+fn featurize(
+    examples: &[Example<'_>],
+    which: &[usize],
+    features: &FeatureConfig,
+) -> Vec<(Vec<u32>, Vec<f32>)> {
+    which
+        .par_iter()
+        .map_init(Featurizer::new, |f, &i| {
+            let v = f.featurize(examples[i].text, features);
+            (v.idx.to_vec(), v.val.to_vec())
+        })
+        .collect()
+}
+
+/// Every example's features, computed once (in parallel) for all epochs.
+struct FeatureCache {
+    offsets: Vec<usize>,
+    idx: Vec<u32>,
+    val: Vec<f32>,
+}
+
+impl FeatureCache {
+    /// The cache, or `None` once it would pass [`MAX_CACHED_ENTRIES`].
+    fn build(examples: &[Example<'_>], features: &FeatureConfig) -> Option<FeatureCache> {
+        let mut cache = FeatureCache {
+            offsets: vec![0],
+            idx: Vec::new(),
+            val: Vec::new(),
+        };
+        let all: Vec<usize> = (0..examples.len()).collect();
+        for chunk in all.chunks(CHUNK) {
+            for (idx, val) in featurize(examples, chunk, features) {
+                if cache.idx.len() + idx.len() > MAX_CACHED_ENTRIES {
+                    return None;
+                }
+                cache.idx.extend_from_slice(&idx);
+                cache.val.extend_from_slice(&val);
+                cache.offsets.push(cache.idx.len());
+            }
+        }
+        Some(cache)
+    }
+
+    fn get(&self, i: usize) -> (&[u32], &[f32]) {
+        let (a, b) = (self.offsets[i], self.offsets[i + 1]);
+        (&self.idx[a..b], &self.val[a..b])
+    }
 }
 
 /// Weights, bias and AdaGrad's sums of squared gradients.
