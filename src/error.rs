@@ -136,6 +136,10 @@ pub enum Error {
     /// A mix could not be judged (metric parameters).
     #[error(transparent)]
     Eval(#[from] crate::algo::metrics::EvalError),
+    /// The quality classifier could not be trained, read or applied (training input, model
+    /// bytes, a model of a newer format).
+    #[error(transparent)]
+    Classifier(#[from] crate::algo::classifier::ClassifierError),
     /// A user-supplied value is invalid (a flag, a file given as input). Stored data that
     /// fails a check is [`Error::Corrupt`] or [`Error::CorruptRecord`], never this.
     #[error("{0}")]

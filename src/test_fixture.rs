@@ -15,6 +15,8 @@ pub(crate) struct Sample {
     pub family: String,
     /// `metadata.topic` of Wikipedia samples, else empty.
     pub wiki_topic: String,
+    /// `metadata.synthetic_noise` of the labelled junk (`spam`, `boilerplate`, ...), else None.
+    pub noise: Option<String>,
 }
 
 fn read(path: &Path) -> Vec<Sample> {
@@ -37,6 +39,7 @@ fn read(path: &Path) -> Vec<Sample> {
                 near_duplicate_of: m["near_duplicate_of"].as_str().map(str::to_owned),
                 family,
                 wiki_topic: m["topic"].as_str().unwrap_or_default().to_owned(),
+                noise: m["synthetic_noise"].as_str().map(str::to_owned),
             }
         })
         .collect()

@@ -7,7 +7,8 @@ use samplemix::index::{self, names};
 use samplemix::store::{
     self, AssignmentRecord, DiversityQuantiles, DocRecord, EmbeddingRecord, MinHashRecord,
     MixRecord, NllQuantiles, OverlapRecord, PoolCounters, SampleRow, ScoreRecord, ScorerState,
-    SourceInfo, Table, TopicModel, TopicRecord, TopicState, Versioned,
+    SignalQuantiles, SignalRecord, SignalState, SourceInfo, Table, TopicModel, TopicRecord,
+    TopicState, Versioned,
 };
 
 fn read(path: &str) -> String {
@@ -81,6 +82,9 @@ fn store_doc_names_every_table_and_value_version() {
         ("TopicModel", TopicModel::VERSION),
         ("DiversityQuantiles", DiversityQuantiles::VERSION),
         ("MixRecord", MixRecord::VERSION),
+        ("SignalRecord", SignalRecord::VERSION),
+        ("SignalState", SignalState::VERSION),
+        ("SignalQuantiles", SignalQuantiles::VERSION),
     ] {
         assert!(
             doc.contains(&format!("{name} v{version}")),

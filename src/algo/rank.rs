@@ -32,6 +32,36 @@ pub fn for_each_mid_rank<T>(
     }
 }
 
+/// The 1-based mid-rank of each value among `values` (ties share the mean of the ranks they
+/// span), in the values' order. NaN sorts above every number (`total_cmp`).
+pub fn mid_ranks(values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut out = vec![0.0; values.len()];
+    for_each_mid_rank(
+        &order,
+        |&a, &b| values[a].total_cmp(&values[b]).is_eq(),
+        |_| 1,
+        |run, mid| run.iter().for_each(|&i| out[i] = mid),
+    );
+    out
+}
+
+/// Spearman's rank correlation of two equally long lists: Pearson's correlation of their
+/// [`mid_ranks`]. `None` when there are fewer than 2 pairs or either list is constant.
+pub fn spearman(a: &[f64], b: &[f64]) -> Option<f64> {
+    if a.len() != b.len() || a.len() < 2 {
+        return None;
+    }
+    let (ra, rb) = (mid_ranks(a), mid_ranks(b));
+    let n = ra.len() as f64;
+    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
+    (va > 0.0 && vb > 0.0).then(|| cov / (va * vb).sqrt())
+}
+
 /// Which order statistic stands for the i-th of `m` evenly spaced quantiles of `n` sorted
 /// values. Each stored list keeps the rule it was written with: changing one would change the
 /// stored scale of every pool of more than [`MAX_QUANTILES`] samples.
@@ -79,6 +109,21 @@ mod tests {
             |run, mid| run.iter().for_each(|&i| out[i] = mid),
         );
         out
+    }
+
+    #[test]
+    fn spearman_of_monotone_reversed_and_constant_lists() {
+        let a = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let squares: Vec<f64> = a.iter().map(|x| x * x).collect();
+        assert_eq!(spearman(&a, &squares), Some(1.0));
+        let reversed: Vec<f64> = a.iter().rev().copied().collect();
+        assert_eq!(spearman(&a, &reversed), Some(-1.0));
+        assert_eq!(spearman(&a, &[2.0; 5]), None);
+        assert_eq!(spearman(&[1.0], &[1.0]), None);
+        // Ties: ranks 1, 2.5, 2.5, 4 against 1..4: r = 4.5 / sqrt(4.5 * 5).
+        let r = spearman(&[1.0, 2.0, 2.0, 3.0], &[1.0, 2.0, 3.0, 4.0]).expect("defined");
+        assert!((r - 4.5 / (4.5f64 * 5.0).sqrt()).abs() < 1e-12, "{r}");
+        assert_eq!(super::mid_ranks(&[3.0, 1.0, 3.0]), vec![2.5, 1.0, 2.5]);
     }
 
     #[test]

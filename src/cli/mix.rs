@@ -77,6 +77,11 @@ pub struct MixArgs {
     /// Keep every source's token share within LOW,HIGH times its natural share (e.g. 0.5,2).
     #[arg(long, value_name = "LOW,HIGH")]
     pub source_bounds: Option<String>,
+    /// Keep every topic's token share within LOW,HIGH times its natural share (e.g. 0.5,2; needs
+    /// `samplemix topics`). A topic that cannot supply LOW even with every sample at the
+    /// repetition cap gets what it can.
+    #[arg(long, value_name = "LOW,HIGH")]
+    pub topic_bounds: Option<String>,
     /// Absolute minimum token shares, src=share,...
     #[arg(long, value_name = "SRC=SHARE,...")]
     pub min_share: Option<String>,
@@ -87,11 +92,13 @@ pub struct MixArgs {
     /// (the diff against the previous draw is still printed).
     #[arg(long)]
     pub fresh: bool,
-    /// Drop every saved constraint (bounds, min and max shares) of a re-drawn mix.
+    /// Drop every saved constraint (source and topic bounds, min and max shares) of a re-drawn
+    /// mix.
     #[arg(long)]
     pub no_bounds: bool,
     /// Parameters from a TOML or JSON file (keys: tokens, kernel, a, b, c, alpha, fraction,
-    /// seed, max_repeat, source_bounds = [low, high], normalise, and tables domain_weights,
+    /// seed, max_repeat, source_bounds = [low, high], topic_bounds = [low, high], normalise,
+    /// and tables domain_weights,
     /// min_share, max_share of source = share). Flags win over the file, the file over the
     /// saved parameters of a re-drawn mix.
     #[arg(long, value_name = "FILE.toml|FILE.json")]
@@ -188,6 +195,7 @@ struct MixConfig {
     seed: Option<u64>,
     max_repeat: Option<u16>,
     source_bounds: Option<(f64, f64)>,
+    topic_bounds: Option<(f64, f64)>,
     normalise: Option<bool>,
     domain_weights: Option<std::collections::BTreeMap<String, f64>>,
     min_share: Option<std::collections::BTreeMap<String, f64>>,
@@ -210,6 +218,8 @@ struct Given {
     normalise: bool,
     /// `--source-bounds` as written (or the file's pair, written the same way).
     source_bounds: Option<String>,
+    /// `--topic-bounds` as written (or the file's pair).
+    topic_bounds: Option<String>,
     /// `--domain-weights`, `--domain-file` (flags only: read when the kernel is domain).
     domain_weights: Option<String>,
     domain_file: Option<PathBuf>,
@@ -237,6 +247,7 @@ impl Given {
             max_repeat: args.max_repeat,
             normalise: args.normalise,
             source_bounds: args.source_bounds.clone(),
+            topic_bounds: args.topic_bounds.clone(),
             domain_weights: args.domain_weights.clone(),
             domain_file: args.domain_file.clone(),
             min_share: args.min_share.clone(),
@@ -287,6 +298,9 @@ impl Given {
         self.normalise |= cfg.normalise.unwrap_or(false);
         if self.source_bounds.is_none() {
             self.source_bounds = cfg.source_bounds.map(|(a, b)| format!("{a},{b}"));
+        }
+        if self.topic_bounds.is_none() {
+            self.topic_bounds = cfg.topic_bounds.map(|(a, b)| format!("{a},{b}"));
         }
         let pairs = |m: std::collections::BTreeMap<String, f64>| m.into_iter().collect::<Vec<_>>();
         self.cfg_domain = cfg.domain_weights.map(pairs);
@@ -431,18 +445,10 @@ fn resolve_bounds(given: &Given, saved: Option<&MixSpec>) -> Result<ShareBounds>
         saved.map(|s| s.bounds.clone()).unwrap_or_default()
     };
     if let Some(b) = &given.source_bounds {
-        let (lo, hi) = b
-            .split_once(',')
-            .with_context(|| format!("--source-bounds {b:?}: expected LOW,HIGH such as 0.5,2"))?;
-        let lo: f64 = lo
-            .trim()
-            .parse()
-            .context("--source-bounds: LOW is not a number")?;
-        let hi: f64 = hi
-            .trim()
-            .parse()
-            .context("--source-bounds: HIGH is not a number")?;
-        bounds.relative = Some((lo, hi));
+        bounds.relative = Some(parse_low_high("--source-bounds", b)?);
+    }
+    if let Some(b) = &given.topic_bounds {
+        bounds.topic_relative = Some(parse_low_high("--topic-bounds", b)?);
     }
     if let Some(m) = &given.min_share {
         bounds.min_share = parse_pairs("--min-share", m)?;
@@ -457,8 +463,29 @@ fn resolve_bounds(given: &Given, saved: Option<&MixSpec>) -> Result<ShareBounds>
     Ok(bounds)
 }
 
+/// `LOW,HIGH` of `--source-bounds` and `--topic-bounds`.
+fn parse_low_high(flag: &str, b: &str) -> Result<(f64, f64)> {
+    let (lo, hi) = b
+        .split_once(',')
+        .with_context(|| format!("{flag} {b:?}: expected LOW,HIGH such as 0.5,2"))?;
+    let lo: f64 = lo
+        .trim()
+        .parse()
+        .with_context(|| format!("{flag}: LOW is not a number"))?;
+    let hi: f64 = hi
+        .trim()
+        .parse()
+        .with_context(|| format!("{flag}: HIGH is not a number"))?;
+    Ok((lo, hi))
+}
+
 /// The report of a draw as JSON.
-pub fn report_json(name: &str, record: &MixRecord, diff: Option<&MixDiff>) -> serde_json::Value {
+pub fn report_json(
+    name: &str,
+    record: &MixRecord,
+    diff: Option<&MixDiff>,
+    topics: &mixes::TopicShares,
+) -> serde_json::Value {
     let spec: serde_json::Value = serde_json::from_str(&record.params).unwrap_or_default();
     json!({
         "name": name,
@@ -477,6 +504,12 @@ pub fn report_json(name: &str, record: &MixRecord, diff: Option<&MixDiff>) -> se
         },
         "excluded": record.exclusions,
         "sources": mixes::shares(record),
+        "topics": {
+            "pool_topics": topics.pool_topics,
+            "mix_topics": topics.mix_topics,
+            "under_half_count": topics.under_half.len(),
+            "under_half": topics.under_half,
+        },
         "warnings": mixes::share_warnings(record)
             .into_iter()
             .chain(mixes::cap_warning(record))
@@ -508,21 +541,46 @@ pub fn run(store: &Path, args: MixArgs) -> Result<ExitCode> {
             store.display()
         );
     }
+    let started = std::time::Instant::now();
     let record = mix_stage::draw(&pool, &spec)?;
+    let draw_seconds = started.elapsed().as_secs_f64();
+    let topics = mixes::topic_shares(&pool, &record.counts);
     drop(pool);
     mix_stage::save(&st, &args.name, &record)?;
     let diff = previous.as_ref().map(|old| mix_stage::diff(old, &record));
     let mut warnings = mixes::share_warnings(&record);
     warnings.extend(mixes::cap_warning(&record));
     if args.json.json {
-        print_json(&report_json(&args.name, &record, diff.as_ref()))?;
+        let mut report = report_json(&args.name, &record, diff.as_ref(), &topics);
+        report["draw_seconds"] = json!(draw_seconds);
+        print_json(&report)?;
     } else {
         print_text(&args.name, &spec, &record, diff.as_ref());
+        print_topics(&topics);
     }
     for w in &warnings {
         eprintln!("samplemix: warning: {w}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The topic coverage line of a draw (nothing when the pool has no topics).
+fn print_topics(t: &mixes::TopicShares) {
+    if t.pool_topics == 0 {
+        return;
+    }
+    let ids: Vec<String> = t.under_half.iter().map(u32::to_string).collect();
+    println!(
+        "topics: {} of {} in the mix; {} under half their natural share{}",
+        t.mix_topics,
+        t.pool_topics,
+        t.under_half.len(),
+        if ids.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", ids.join(", "))
+        }
+    );
 }
 
 fn print_text(name: &str, spec: &MixSpec, r: &MixRecord, diff: Option<&MixDiff>) {

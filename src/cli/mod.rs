@@ -9,6 +9,7 @@ mod get;
 mod mix;
 mod output;
 mod progress;
+mod quality;
 mod query;
 mod repair;
 mod report;
@@ -54,6 +55,9 @@ pub enum Command {
     },
     /// Quality-score every sample that has no score under the current model and settings.
     Score(ScoreArgs),
+    /// Named quality signals besides lm: `quality compute repetition`, `quality train`, `quality
+    /// compute classifier`.
+    Quality(quality::QualityArgs),
     /// Search the pool; prints JSONL (one hit a line).
     Query(QueryArgs),
     /// Embed, cluster and compute diversity for the samples that need it.
@@ -216,6 +220,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Get { id, json } => get::run(&cli.store, &id, json.json),
         Command::Query(args) => query::run(&cli.store, args),
         Command::Score(args) => score::run(&cli.store, args),
+        Command::Quality(args) => quality::run(&cli.store, args),
         Command::Topics(args) => topics::run(&cli.store, args),
         Command::Mix(args) => mix::run(&cli.store, args),
         Command::Export(args) => export::run(&cli.store, args),

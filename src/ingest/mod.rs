@@ -1,10 +1,13 @@
 //! Reading JSONL input, for the append stage and for `eval`'s held-out file: inputs are opened
 //! and split into lines ([`input`]), lines are parsed and checked ([`record`], pure, run in
-//! parallel by [`crate::stages::append`], which writes them to the pool). No store access.
+//! parallel by [`crate::stages::append`], which writes them to the pool); [`texts`] reads whole
+//! inputs at once (the reference set of `quality train`). No store access.
 
 pub(crate) mod dedup;
 pub mod input;
 pub(crate) mod record;
+pub mod texts;
 
 pub use input::{Compression, Input};
 pub use record::{estimate_tokens, normalised_hash, parse, FieldNames, Parsed};
+pub use texts::{read_texts, Texts};

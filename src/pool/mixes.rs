@@ -62,6 +62,9 @@ impl MixSpec {
         if !self.bounds.min_share.is_empty() || !self.bounds.max_share.is_empty() {
             s.push_str(", absolute share bounds");
         }
+        if let Some((lo, hi)) = self.bounds.topic_relative {
+            s.push_str(&format!(", topics within {lo}-{hi}x natural"));
+        }
         s
     }
 }
@@ -284,4 +287,63 @@ pub fn cap_warning(record: &MixRecord) -> Option<String> {
             spec.max_repeat
         )
     })
+}
+
+/// A mix's tokens per topic, over the pool's current topics.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TopicShares {
+    /// Topics with tokens in the pool.
+    pub pool_topics: u64,
+    /// Topics with tokens in the mix.
+    pub mix_topics: u64,
+    /// (topic, pool tokens, mix tokens), by topic id.
+    pub topics: Vec<(u32, u64, u64)>,
+    /// Topics whose share of the mix's topic tokens is under half their share of the pool's
+    /// topic tokens, by topic id.
+    pub under_half: Vec<u32>,
+}
+
+/// The per-topic tokens of the mix `counts` ((seq, count) by seq, as a record holds them) over
+/// `pool`; empty when the pool has no topics.
+pub fn topic_shares(pool: &LoadedPool, counts: &[(u64, u16)]) -> TopicShares {
+    let mut topics: std::collections::BTreeMap<u32, (u64, u64)> = Default::default();
+    let mut next = counts.iter().peekable();
+    for s in &pool.samples {
+        while next.peek().is_some_and(|c| c.0 < s.key) {
+            next.next();
+        }
+        let c = match next.peek() {
+            Some(&&(k, c)) if k == s.key => u64::from(c),
+            _ => 0,
+        };
+        if let Some(t) = s.topic {
+            let e = topics.entry(t).or_default();
+            e.0 += u64::from(s.tokens);
+            e.1 += c * u64::from(s.tokens);
+        }
+    }
+    let topics: Vec<(u32, u64, u64)> = topics.into_iter().map(|(k, (p, m))| (k, p, m)).collect();
+    TopicShares {
+        pool_topics: topics.iter().filter(|t| t.1 > 0).count() as u64,
+        mix_topics: topics.iter().filter(|t| t.2 > 0).count() as u64,
+        under_half: topics_under(&topics, 0.5),
+        topics,
+    }
+}
+
+/// The topics of `topics` ((topic, pool tokens, mix tokens)) whose share of the mix is under
+/// `fraction` times their share of the pool (shares of the tokens that have a topic).
+pub fn topics_under(topics: &[(u32, u64, u64)], fraction: f64) -> Vec<u32> {
+    let pool: u64 = topics.iter().map(|t| t.1).sum();
+    let mix: u64 = topics.iter().map(|t| t.2).sum();
+    if pool == 0 || mix == 0 {
+        return Vec::new();
+    }
+    topics
+        .iter()
+        .filter(|&&(_, p, m)| {
+            p > 0 && (m as f64 / mix as f64) < fraction * (p as f64 / pool as f64)
+        })
+        .map(|t| t.0)
+        .collect()
 }

@@ -7,6 +7,7 @@
 
 pub mod mirror;
 pub mod mixes;
+pub mod ranks;
 pub mod repair;
 pub mod scale;
 pub mod topic_views;
@@ -19,9 +20,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::index::{IndexEntry, IndexScores, PoolIndex, QuerySpec};
-use crate::store::{
-    DocRecord, PoolCounters, SampleRow, ScorerState, Store, FORMAT_VERSION, SCORER_KEY,
-};
+use crate::store::{DocRecord, PoolCounters, SampleRow, ScorerState, Store, SCORER_KEY};
 use mirror::Mirror;
 
 /// What opening the pool had to repair.
@@ -323,7 +322,7 @@ impl Pool {
         };
         Ok(PoolStats {
             store: self.store.path().display().to_string(),
-            format_version: FORMAT_VERSION,
+            format_version: self.store.format_version()?,
             samples: c.docs,
             tokens: c.tokens,
             tokens_estimated: c.docs - exact,

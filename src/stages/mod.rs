@@ -4,6 +4,8 @@
 //!
 //! - [`append`]: JSONL inputs into the pool (exact dedup, sequence numbers, one batch a chunk).
 //! - [`score`]: quality, the mean NLL of each sample under a llama.cpp model.
+//! - [`quality`]: named quality signals besides `lm` (`repetition`, `classifier`), computed
+//!   incrementally.
 //! - [`topics`]: diversity, n-gram overlaps, topics and the d(x) scale.
 //! - [`mix`]: draws a mix over the pool's rows and saves its manifest.
 //! - [`export`]: a stored mix as shuffled zstd JSONL shards.
@@ -14,6 +16,7 @@ pub mod append;
 pub mod eval;
 pub mod export;
 pub mod mix;
+pub mod quality;
 pub mod report;
 pub mod score;
 pub mod topics;

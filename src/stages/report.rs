@@ -49,6 +49,8 @@ pub struct TopicCoverage {
     pub mix_topics: u64,
     /// (topic, pool tokens, mix tokens), by topic id.
     pub topics: Vec<(u32, u64, u64)>,
+    /// Topics whose share of the mix is under half their natural share, by topic id.
+    pub under_half: Vec<u32>,
 }
 
 /// The report of a mix.
@@ -181,10 +183,15 @@ pub fn build(name: &str, record: &MixRecord, pool: &LoadedPool) -> Result<MixRep
             target: td,
         },
         repetition,
-        topics: TopicCoverage {
-            pool_topics: topics.values().filter(|t| t.0 > 0).count() as u64,
-            mix_topics: topics.values().filter(|t| t.1 > 0).count() as u64,
-            topics: topics.into_iter().map(|(k, (p, m))| (k, p, m)).collect(),
+        topics: {
+            let topics: Vec<(u32, u64, u64)> =
+                topics.into_iter().map(|(k, (p, m))| (k, p, m)).collect();
+            TopicCoverage {
+                pool_topics: topics.iter().filter(|t| t.1 > 0).count() as u64,
+                mix_topics: topics.iter().filter(|t| t.2 > 0).count() as u64,
+                under_half: mixes::topics_under(&topics, 0.5),
+                topics,
+            }
         },
     })
 }
@@ -405,8 +412,17 @@ pub fn html(r: &MixReport) -> String {
     ));
     let _ = write!(
         page,
-        "<h2>Topics</h2><p>{} of {} topics of the pool are in the mix.</p>",
-        r.topics.mix_topics, r.topics.pool_topics
+        "<h2>Topics</h2><p>{} of {} topics of the pool are in the mix; {} under half their \
+         natural share{}.</p>",
+        r.topics.mix_topics,
+        r.topics.pool_topics,
+        r.topics.under_half.len(),
+        if r.topics.under_half.is_empty() {
+            String::new()
+        } else {
+            let ids: Vec<String> = r.topics.under_half.iter().map(u32::to_string).collect();
+            format!(" (topics {})", ids.join(", "))
+        }
     );
     if !r.topics.topics.is_empty() {
         let tl: Vec<String> = r.topics.topics.iter().map(|t| t.0.to_string()).collect();

@@ -11,8 +11,9 @@ use crate::error::{Error, Result};
 
 /// The store format this build writes. Bump it on any change to a key layout, a table, a value
 /// version or the index schema, and describe the change in `schema/CHANGES.md`.
-pub const FORMAT_VERSION: u32 = 1;
-/// The oldest store format this build opens (older ones need a migration that does not exist yet).
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest store format this build opens (older ones need a migration that does not exist
+/// yet). A writer migrates format 1 to 2 when it opens it (`Store::migrate`).
 pub const OLDEST_READABLE_FORMAT: u32 = 1;
 /// Name of the file, inside the store folder, that declares the format.
 pub const FORMAT_FILE: &str = "FORMAT";
@@ -74,6 +75,26 @@ pub fn write_new(store: &Path) -> Result<FormatFile> {
         format_version: FORMAT_VERSION,
         created_by: format!("samplemix {}", env!("CARGO_PKG_VERSION")),
     };
+    write(store, format)
+}
+
+/// Rewrites the `FORMAT` file of a migrated store with the current version, keeping who
+/// created it.
+pub fn rewrite(store: &Path) -> Result<FormatFile> {
+    let created_by = read(store)?.map_or_else(
+        || format!("samplemix {}", env!("CARGO_PKG_VERSION")),
+        |f| f.created_by,
+    );
+    write(
+        store,
+        FormatFile {
+            format_version: FORMAT_VERSION,
+            created_by,
+        },
+    )
+}
+
+fn write(store: &Path, format: FormatFile) -> Result<FormatFile> {
     let path = store.join(FORMAT_FILE);
     let tmp = store.join(format!("{FORMAT_FILE}.tmp"));
     let mut text = serde_json::to_string_pretty(&format).expect("FormatFile serialises");

@@ -538,6 +538,7 @@ fn table_names() {
             "assignments",
             "topics",
             "mixes",
+            "signals",
         ]
     );
     let versions = [
@@ -557,6 +558,9 @@ fn table_names() {
         (TopicModel::TABLE, TopicModel::VERSION),
         (DiversityQuantiles::TABLE, DiversityQuantiles::VERSION),
         (MixRecord::TABLE, MixRecord::VERSION),
+        (SignalRecord::TABLE, SignalRecord::VERSION),
+        (SignalState::TABLE, SignalState::VERSION),
+        (SignalQuantiles::TABLE, SignalQuantiles::VERSION),
     ];
     for (table, version) in versions {
         assert!(names.contains(&table), "{table}");
@@ -567,7 +571,7 @@ fn table_names() {
 /// The `FORMAT` file: JSON with the format version and the version that created the store.
 #[test]
 fn format_file() {
-    assert_eq!(FORMAT_VERSION, 1);
+    assert_eq!(FORMAT_VERSION, 2);
     assert_eq!(OLDEST_READABLE_FORMAT, 1);
     assert_eq!(format::FORMAT_FILE, "FORMAT");
     let text = "{\n  \"format_version\": 1,\n  \"created_by\": \"samplemix 0.1.0\"\n}\n";
@@ -577,10 +581,17 @@ fn format_file() {
     };
     assert_eq!(serde_json::to_string_pretty(&file).unwrap() + "\n", text);
     assert_eq!(serde_json::from_str::<FormatFile>(text).unwrap(), file);
+    // Format 2 (table `signals`) writes the same layout with the new number.
+    let text2 = "{\n  \"format_version\": 2,\n  \"created_by\": \"samplemix 0.1.0\"\n}\n";
+    let file2 = FormatFile {
+        format_version: 2,
+        ..file
+    };
+    assert_eq!(serde_json::to_string_pretty(&file2).unwrap() + "\n", text2);
 
     let dir = tempfile::tempdir().unwrap();
     let written = format::write_new(dir.path()).unwrap();
-    assert_eq!(written.format_version, 1);
+    assert_eq!(written.format_version, 2);
     let on_disk = std::fs::read_to_string(dir.path().join("FORMAT")).unwrap();
     let keys: Vec<String> = serde_json::from_str::<serde_json::Value>(&on_disk)
         .unwrap()
@@ -623,6 +634,7 @@ fn batch_writes_land_in_their_tables() {
     batch.put_counters(&counters());
     batch.mark_reindex(258);
     batch.put_lsh(0x0102_0304_0506_0708, 258);
+    batch.put_signal(Signal::Repetition, 258, &signal_record());
     batch.commit().unwrap();
     let seq = "0000000000000102";
     let v = |parts: &[&str]| hex_of(parts);
@@ -631,7 +643,8 @@ fn batch_writes_land_in_their_tables() {
             "meta",
             vec![
                 (codec::hex(b"counters"), v(COUNTERS_HEX)),
-                (codec::hex(b"format_version"), "00000001".into()),
+                // A new store is of format 2 (format 1 stores held 00000001 here).
+                (codec::hex(b"format_version"), "00000002".into()),
             ],
         ),
         ("docs", vec![(seq.into(), v(DOC_HEX))]),
@@ -654,6 +667,136 @@ fn batch_writes_land_in_their_tables() {
         ("assignments", vec![]),
         ("topics", vec![]),
         ("mixes", vec![]),
+        (
+            "signals",
+            vec![(format!("00000001{seq}"), v(SIGNAL_RECORD_HEX))],
+        ),
     ];
     assert_eq!(raw_tables(&store), expected);
+}
+
+fn signal_record() -> SignalRecord {
+    SignalRecord {
+        fingerprint_id: 0x0102_0304_0506_0708,
+        raw: Some(1.5),
+        features: vec![0.25, 2.0],
+    }
+}
+
+const SIGNAL_RECORD_HEX: &[&str] = &[
+    "01",                   // value version
+    "fd 0807060504030201",  // fingerprint_id u64
+    "01 0000c03f",          // raw Some(1.5f32)
+    "02 0000803e 00000040", // features [0.25, 2.0] (f32 LE)
+];
+
+/// Table `signals` (store format 2): key signal id (u32 BE) then seq (u64 BE).
+#[test]
+fn signals_signal_record() {
+    golden(&signal_record(), SIGNAL_RECORD_HEX);
+    let none = SignalRecord {
+        fingerprint_id: 3,
+        raw: None,
+        features: Vec::new(),
+    };
+    golden(&none, &["01", "03", "00", "00"]);
+    assert_eq!(
+        codec::hex(&signal_key(Signal::Repetition, 258)),
+        "000000010000000000000102"
+    );
+    assert_eq!(
+        read_signal_key(&signal_key(Signal::Classifier, 7)),
+        Some((2, 7))
+    );
+    assert_eq!(read_signal_key(&[0; 8]), None);
+    let ids: Vec<(u32, &str)> = Signal::ALL.iter().map(|s| (s.id(), s.name())).collect();
+    assert_eq!(ids, [(0, "lm"), (1, "repetition"), (2, "classifier")]);
+    assert_eq!(Signal::Repetition.state_key(), b"signal/repetition");
+    assert_eq!(Signal::Lm.quantiles_key(), b"signal_quantiles/lm".to_vec());
+}
+
+/// `meta`/`signal/NAME`.
+#[test]
+fn meta_signal_state() {
+    let st = SignalState {
+        fingerprint: FP.into(),
+        description: "rep v1".into(),
+        computed: 300,
+        not_applicable: 2,
+    };
+    golden(
+        &st,
+        &[
+            "01",
+            FP_HEX,
+            "06 726570207631", // description
+            "fb 2c01",         // computed 300
+            "02",              // not_applicable
+        ],
+    );
+}
+
+/// `meta`/`signal_quantiles/NAME`.
+#[test]
+fn meta_signal_quantiles() {
+    let q = SignalQuantiles {
+        fingerprint_id: 7,
+        topic_stamp: (1, 300),
+        pool: QuantileGroup {
+            key: 0,
+            n: 2,
+            values: vec![0.5, 1.0],
+        },
+        sources: vec![QuantileGroup {
+            key: 3,
+            n: 1,
+            values: vec![0.5],
+        }],
+        topics: Vec::new(),
+    };
+    golden(
+        &q,
+        &[
+            "01",
+            "07",                                         // fingerprint_id
+            "01 fb2c01",                                  // topic_stamp (1, 300)
+            "00 02 02 000000000000e03f 000000000000f03f", // pool: key, n, values
+            "01 03 01 01 000000000000e03f",               // sources: one group
+            "00",                                         // topics: none
+        ],
+    );
+}
+
+/// `meta`/`classifier/model` (store format 2): the classifier signal's model.
+#[test]
+fn meta_classifier_model() {
+    let record = ClassifierRecord {
+        model_format: 1,
+        fingerprint: FP.into(),
+        objective: "reference".into(),
+        description: "d".into(),
+        reference_samples: 300,
+        negative_samples: 2,
+        hard_negatives: 1,
+        seed: 7,
+        held_out_spearman: Some(0.5),
+        model: vec![0x53, 0x4d],
+    };
+    golden(
+        &record,
+        &[
+            "01",                    // value version
+            "01",                    // model_format 1
+            FP_HEX,                  // fingerprint
+            "09 7265666572656e6365", // objective "reference"
+            "01 64",                 // description "d"
+            "fb 2c01",               // reference_samples 300
+            "02",                    // negative_samples
+            "01",                    // hard_negatives
+            "07",                    // seed
+            "01 000000000000e03f",   // held_out_spearman Some(0.5f64)
+            "02 534d",               // model bytes
+        ],
+    );
+    assert_eq!(CLASSIFIER_KEY, b"classifier/model");
 }

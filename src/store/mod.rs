@@ -4,6 +4,7 @@
 //!
 //! The store knows nothing of tantivy: the index is derived from it and can be rebuilt from it.
 
+mod classifier_records;
 pub mod codec;
 mod create;
 pub mod format;
@@ -12,6 +13,7 @@ mod golden_tests;
 mod lock;
 mod mix_records;
 mod records;
+mod signal_records;
 pub mod topic_layouts;
 mod topic_records;
 
@@ -19,12 +21,16 @@ use std::path::{Path, PathBuf};
 
 use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, Options, WriteBatch, DB};
 
+pub use classifier_records::{ClassifierRecord, CLASSIFIER_KEY};
 pub use codec::Versioned;
 pub use format::{FORMAT_VERSION, OLDEST_READABLE_FORMAT};
 pub use lock::LOCK_FILE;
 pub use mix_records::{MixExclusions, MixRecord, MixSourceTotals};
 pub use records::{
     DocRecord, NllQuantiles, PoolCounters, SampleRow, ScoreRecord, ScorerState, SourceInfo,
+};
+pub use signal_records::{
+    read_signal_key, signal_key, QuantileGroup, Signal, SignalQuantiles, SignalRecord, SignalState,
 };
 pub use topic_records::{
     f16_bits_to_f32, f32_to_f16_bits, round_to_f16, AssignmentRecord, DiversityQuantiles,
@@ -74,11 +80,14 @@ pub enum Table {
     Topics,
     /// Maps a mix name (UTF-8) to its [`MixRecord`].
     Mixes,
+    /// Maps a signal id (u32 BE) followed by a sequence number (u64 BE) to its
+    /// [`SignalRecord`] (store format 2).
+    Signals,
 }
 
 impl Table {
     /// Every table, in creation order.
-    pub const ALL: [Table; 15] = [
+    pub const ALL: [Table; 16] = [
         Table::Meta,
         Table::Docs,
         Table::Samples,
@@ -94,6 +103,7 @@ impl Table {
         Table::Assignments,
         Table::Topics,
         Table::Mixes,
+        Table::Signals,
     ];
 
     /// The column family name.
@@ -114,6 +124,7 @@ impl Table {
             Table::Assignments => "assignments",
             Table::Topics => "topics",
             Table::Mixes => "mixes",
+            Table::Signals => "signals",
         }
     }
 }
@@ -183,9 +194,9 @@ pub(crate) fn db_options(create: bool) -> Options {
 /// during creation leaves it behind, and since it never held data the next creation removes it.
 pub const CREATING_DIR: &str = "db.creating";
 
-/// Tables a store of the current format may lack because a later build of the same format
-/// added them; a writer creates them, a reader treats them as empty.
-const LATER_TABLES: [Table; 1] = [Table::Mixes];
+/// Tables a store may lack because a later build of its format (`mixes`) or a later format
+/// (`signals`, format 2) added them; a writer creates them, a reader treats them as empty.
+const LATER_TABLES: [Table; 2] = [Table::Mixes, Table::Signals];
 
 /// Takes the writer lock of the store at `path` (held until dropped), so that nothing writes
 /// while its files are copied.
@@ -330,13 +341,59 @@ impl Store {
                         key: "format_version".into(),
                         reason: format!("{} bytes, expected 4", bytes.len()),
                     })?;
-                format::check(&self.path, found)
+                format::check(&self.path, found)?;
+                if found < FORMAT_VERSION && self.access == Access::Write {
+                    self.migrate(found)?;
+                }
+                Ok(())
             }
             None if self.access == Access::Write => self
                 .db
                 .put_cf(cf, FORMAT_KEY, FORMAT_VERSION.to_be_bytes())
                 .map_err(|e| self.db_err(e)),
             None => Ok(()),
+        }
+    }
+
+    /// Brings a store of an older readable format to the current one, as its writer. Format 1
+    /// to 2 adds table `signals`, which opening the database already created empty: only the
+    /// version is raised, in the database first, then in `FORMAT` (a crash in between leaves a
+    /// store that opens, and the next writer rewrites `FORMAT`). Readers never migrate: they
+    /// read a format-1 store as it is (an absent `signals` table reads as empty).
+    fn migrate(&self, from: u32) -> Result<()> {
+        debug_assert!(from >= OLDEST_READABLE_FORMAT);
+        self.db
+            .put_cf(
+                self.cf(Table::Meta),
+                FORMAT_KEY,
+                FORMAT_VERSION.to_be_bytes(),
+            )
+            .map_err(|e| self.db_err(e))?;
+        self.db
+            .flush_cf(self.cf(Table::Meta))
+            .map_err(|e| self.db_err(e))?;
+        format::rewrite(&self.path).map(|_| ())
+    }
+
+    /// The store format version the database records (what `stats` shows): an older one for a
+    /// store only readers have opened since it was written.
+    pub fn format_version(&self) -> Result<u32> {
+        match self
+            .db
+            .get_cf(self.cf(Table::Meta), FORMAT_KEY)
+            .map_err(|e| self.db_err(e))?
+        {
+            Some(bytes) => bytes
+                .as_slice()
+                .try_into()
+                .map(u32::from_be_bytes)
+                .map_err(|_| Error::Corrupt {
+                    path: self.path.clone(),
+                    table: "meta",
+                    key: "format_version".into(),
+                    reason: format!("{} bytes, expected 4", bytes.len()),
+                }),
+            None => Ok(FORMAT_VERSION),
         }
     }
 
@@ -525,6 +582,71 @@ impl Store {
         Ok(out)
     }
 
+    /// `signal`'s value of the sample stored under `seq`.
+    pub fn signal_value(&self, signal: Signal, seq: u64) -> Result<Option<SignalRecord>> {
+        if self.db.cf_handle(Table::Signals.name()).is_none() {
+            return Ok(None);
+        }
+        self.get(Table::Signals, &signal_key(signal, seq))
+    }
+
+    /// `signal`'s values of the samples stored under `seqs`, in order.
+    pub fn signal_values_of(
+        &self,
+        signal: Signal,
+        seqs: &[u64],
+    ) -> Result<Vec<Option<SignalRecord>>> {
+        let Some(cf) = self.db.cf_handle(Table::Signals.name()) else {
+            return Ok(vec![None; seqs.len()]);
+        };
+        let keys: Vec<[u8; 12]> = seqs.iter().map(|&s| signal_key(signal, s)).collect();
+        self.db
+            .multi_get_cf(keys.iter().map(|k| (cf, k.as_slice())))
+            .into_iter()
+            .zip(&keys)
+            .map(|(r, key)| match r.map_err(|e| self.db_err(e))? {
+                Some(bytes) => self.decode(key, &bytes).map(Some),
+                None => Ok(None),
+            })
+            .collect()
+    }
+
+    /// Every stored value of `signal` from sequence number `from` on, in sequence order (an
+    /// empty iterator on a store without table `signals`).
+    pub fn signal_values(
+        &self,
+        signal: Signal,
+        from: u64,
+    ) -> Box<dyn Iterator<Item = Result<(u64, SignalRecord)>> + '_> {
+        let Some(cf) = self.db.cf_handle(Table::Signals.name()) else {
+            return Box::new(std::iter::empty());
+        };
+        let start = signal_key(signal, from);
+        let prefix = signal.id().to_be_bytes();
+        let it = self
+            .db
+            .iterator_cf(
+                cf,
+                rocksdb::IteratorMode::From(&start, rocksdb::Direction::Forward),
+            )
+            .map(move |item| item.map_err(|e| self.db_err(e)))
+            .take_while(move |item| match item {
+                Ok((key, _)) => key.starts_with(&prefix),
+                Err(_) => true,
+            })
+            .map(move |item| {
+                let (key, value) = item?;
+                let (_, seq) = read_signal_key(&key).ok_or_else(|| Error::Corrupt {
+                    path: self.path.clone(),
+                    table: "signals",
+                    key: codec::hex(&key),
+                    reason: "key is not a signal id and a sequence number".into(),
+                })?;
+                Ok((seq, self.decode(&key, &value)?))
+            });
+        Box::new(it)
+    }
+
     /// Sequence numbers marked for re-indexing.
     pub fn reindex_marks(&self) -> Result<Vec<u64>> {
         let mut out = Vec::new();
@@ -617,6 +739,12 @@ impl StoreBatch<'_> {
     /// Stores a sample's raw quality figures.
     pub fn put_score(&mut self, seq: u64, score: &ScoreRecord) {
         self.put(Table::Scores, &codec::seq_key(seq), score);
+    }
+
+    /// Stores `seq`'s value of `signal` (never `lm`, whose values live in the sample rows).
+    pub fn put_signal(&mut self, signal: Signal, seq: u64, value: &SignalRecord) {
+        debug_assert!(signal != Signal::Lm, "lm values live in the sample rows");
+        self.put(Table::Signals, &signal_key(signal, seq), value);
     }
 
     /// Stores a value of table `meta`.

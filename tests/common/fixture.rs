@@ -13,6 +13,13 @@ pub const DEMO_MINI_HELDOUT: &str = concat!(
     "/tests/fixtures/demo-mini-heldout.jsonl"
 );
 
+/// Path of the reference text (positives for a quality classifier): in neither the pool fixture
+/// nor the held-out one.
+pub const DEMO_MINI_REFERENCE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/demo-mini-reference.jsonl"
+);
+
 /// Lines `skip..skip + n` of the pool fixture, each ending in a newline.
 pub fn fixture_lines(skip: usize, n: usize) -> String {
     let text = std::fs::read_to_string(DEMO_MINI).unwrap();

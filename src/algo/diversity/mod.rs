@@ -78,3 +78,5 @@ pub use minhash::{
 pub use score::diversity;
 pub use score::{matching_accuracy, nmi, rank_normalise, DiversityParts};
 pub use text::{for_each_token, for_each_word, words};
+
+pub(crate) use rng::{mix64, SplitMix64};

@@ -1,6 +1,38 @@
-//! Share constraints that contradict each other, refused before the solve tries them.
+//! Share constraints: source bounds that contradict each other, refused before the solve tries
+//! them; and the per-topic share bounds (`--topic-bounds LOW,HIGH`), solved around the source
+//! solve.
+//!
+//! ## Topic bounds
+//! Every topic k must supply between LOW and HIGH times its natural tokens, `n_k T` (n_k: the
+//! topic's share of the pool's tokens, T the budget). Topics cut across sources, so they are
+//! enforced by a factor τ_k on the weights of the topic's samples: e(x) = min(cap, L_s τ_k w(x)).
+//! The factors come from the same exact active-set solve as the sources, run over the topics'
+//! token curves (samples without a topic form one more group, unbounded): free topics share one
+//! scale (τ = 1 after normalising), a topic that would leave its interval is pinned at the bound
+//! with its own scale. Without source constraints that one solve is the answer. With source
+//! bounds (or the `domain` kernel's exact shares) the two solves alternate, each holding the
+//! other's scales fixed (the topic solve over w(x) L_s, the source solve over w(x) τ_k), until
+//! the source solution keeps every topic within its interval (to 0.1% of its natural tokens), as
+//! iterative proportional fitting does for two sets of margins; at most
+//! [`MAX_TOPIC_ROUNDS`] rounds, then [`MixError::TopicBoundsInfeasible`] names the topic that is
+//! still outside.
+//!
+//! Relaxation: a topic whose eligible samples, every one at the repetition cap, cannot supply
+//! its minimum (a small topic under a large budget, or one the kernel weighs 0, as
+//! `quality-threshold` can) gets the minimum it can supply: all of it at the cap. It then shows
+//! under its bound in the mix's topic coverage; nothing else is refused for it. The maximums
+//! cannot be relaxed: when every topic at its maximum (or all it can supply) still falls short
+//! of the budget, the draw is refused.
+//!
+//! The rounding correction works per source, so the realised topic tokens differ from the
+//! solved ones by the rounding of each topic's samples (about 1/sqrt(samples drawn) relative).
 
 use super::error::{MixError, Result};
+use super::solve::{curves_by, Pin, Solve, SourceProblem, SourceSolution};
+use super::MixSample;
+
+/// The most rounds of the topic and source solves (see the module docs).
+pub const MAX_TOPIC_ROUNDS: usize = 200;
 
 /// Refuses a source whose lower token bound is above its upper one (from `--min-share` and
 /// `--max-share`, or either with `--source-bounds`): no mix can satisfy it, whatever the pool.
@@ -26,6 +58,202 @@ pub(super) fn check_intervals(
         }
     }
     Ok(())
+}
+
+/// Each topic's token bounds (low, high) and what it can supply, for relative bounds `rel`,
+/// plus one last unbounded group for the samples without a topic. Returns the group of each
+/// sample too.
+struct TopicGroups {
+    /// Group per sample: its topic, or `n_topics` without one.
+    group: Vec<u32>,
+    lo: Vec<f64>,
+    hi: Vec<f64>,
+    /// Natural tokens per group.
+    natural: Vec<f64>,
+}
+
+impl TopicGroups {
+    fn new(problem: &SourceProblem<'_>, (a, b): (f64, f64)) -> Result<TopicGroups> {
+        let ok = |v: f64| v.is_finite() && v >= 0.0;
+        if !ok(a) || !ok(b) || a > 1.0 || b < 1.0 {
+            return Err(MixError::BadParameter {
+                what: "topic bounds",
+                value: format!("{a},{b}"),
+                expected: "finite numbers with 0 <= low <= 1 <= high",
+            });
+        }
+        let samples = problem.samples;
+        let n_topics = samples
+            .iter()
+            .filter_map(|s| s.topic)
+            .max()
+            .map_or(0, |t| t as usize + 1);
+        if n_topics == 0 {
+            return Err(MixError::BadParameter {
+                what: "topic bounds",
+                value: format!("{a},{b} over a pool without topics"),
+                expected: "a pool with topics: run `samplemix topics` first",
+            });
+        }
+        let group: Vec<u32> = samples
+            .iter()
+            .map(|s| s.topic.unwrap_or(n_topics as u32))
+            .collect();
+        let mut natural = vec![0.0f64; n_topics + 1];
+        for (s, &g) in samples.iter().zip(&group) {
+            natural[g as usize] += f64::from(s.tokens);
+        }
+        let pool: f64 = natural.iter().sum::<f64>().max(1.0);
+        let t = problem.params.tokens as f64;
+        let mut lo: Vec<f64> = natural.iter().map(|n| a * n / pool * t).collect();
+        let mut hi: Vec<f64> = natural.iter().map(|n| b * n / pool * t).collect();
+        lo[n_topics] = 0.0;
+        hi[n_topics] = f64::INFINITY;
+        Ok(TopicGroups {
+            group,
+            lo,
+            hi,
+            natural,
+        })
+    }
+
+    fn n(&self) -> usize {
+        self.lo.len()
+    }
+}
+
+/// The weights scaled per topic and the source solution under them, such that every topic's
+/// expected tokens lie within its bounds (see the module docs).
+pub(super) fn solve_with_topics(
+    problem: &SourceProblem<'_>,
+    rel: (f64, f64),
+) -> Result<(Vec<f64>, SourceSolution)> {
+    let mut g = TopicGroups::new(problem, rel)?;
+    let (samples, w) = (problem.samples, &problem.weighted.w);
+    let cap = f64::from(problem.params.max_repeat);
+    let t_budget = problem.params.tokens as f64;
+    // What each group can supply; a minimum above it is relaxed to it.
+    let mut supply = vec![0.0f64; g.n()];
+    for ((s, &wx), &k) in samples.iter().zip(w).zip(&g.group) {
+        if wx > 0.0 {
+            supply[k as usize] += cap * f64::from(s.tokens);
+        }
+    }
+    for k in 0..g.n() {
+        g.lo[k] = g.lo[k].min(supply[k]);
+    }
+    let room: f64 = (0..g.n()).map(|k| g.hi[k].min(supply[k])).sum();
+    if room < t_budget * (1.0 - 1e-9) {
+        return Err(MixError::TopicBoundsInfeasible {
+            reason: format!(
+                "every topic at its maximum (HIGH times its natural share, or all it can supply \
+                 at the repetition cap) gives only {:.6} of the budget; raise HIGH, lower \
+                 --tokens or raise --max-repeat",
+                room / t_budget
+            ),
+        });
+    }
+    let mut source_scale = vec![1.0f64; problem.sources.len()];
+    let mut worst = None;
+    for _ in 0..MAX_TOPIC_ROUNDS {
+        let tau = topic_factors(problem, &g, &source_scale, &supply)?;
+        let w_eff: Vec<f64> = w
+            .iter()
+            .zip(&g.group)
+            .map(|(&wx, &k)| wx * tau[k as usize])
+            .collect();
+        let solved = problem.solve(&w_eff)?;
+        if !problem.constrained() {
+            return Ok((w_eff, solved));
+        }
+        worst = worst_topic(problem, &g, &w_eff, &solved.scale);
+        if worst.is_none() {
+            return Ok((w_eff, solved));
+        }
+        source_scale.clone_from(&solved.scale);
+    }
+    let (k, tokens) = worst.unwrap_or_default();
+    Err(MixError::TopicBoundsInfeasible {
+        reason: format!(
+            "with the source constraints, topic {k} still gets {:.3}x its natural share after \
+             {MAX_TOPIC_ROUNDS} rounds (bounds {}x to {}x); loosen --topic-bounds or the source \
+             bounds",
+            tokens / g.natural[k].max(1.0) * g.natural.iter().sum::<f64>() / t_budget,
+            rel.0,
+            rel.1
+        ),
+    })
+}
+
+/// τ per group: the topic solve over the weights w(x) L_s under the source scales `scale`.
+fn topic_factors(
+    problem: &SourceProblem<'_>,
+    g: &TopicGroups,
+    scale: &[f64],
+    supply: &[f64],
+) -> Result<Vec<f64>> {
+    let samples = problem.samples;
+    let w: Vec<f64> = samples
+        .iter()
+        .zip(&problem.weighted.w)
+        .map(|(s, &wx)| wx * scale[s.source as usize])
+        .collect();
+    let group = |s: &MixSample| match s.topic {
+        Some(t) => t as usize,
+        None => g.n() - 1,
+    };
+    let curves = curves_by(samples, &w, g.n(), group);
+    let solve = Solve {
+        curves: &curves,
+        cap: f64::from(problem.params.max_repeat),
+        t_budget: problem.params.tokens as f64,
+        lo: &g.lo,
+        hi: &g.hi,
+        max_s: supply,
+    };
+    let (pin, target, lambda_free) = solve
+        .active_set(vec![Pin::Free; g.n()], vec![0.0; g.n()])
+        .map_err(|e| match e {
+            MixError::InfeasibleBounds { reason } => MixError::TopicBoundsInfeasible {
+                reason: reason.replace("constrained sources", "bounded topics"),
+            },
+            e => e,
+        })?;
+    let lambdas = solve.scales(&pin, &target, lambda_free);
+    let norm = if lambda_free > 0.0 && lambda_free.is_finite() {
+        lambda_free
+    } else {
+        1.0
+    };
+    Ok(lambdas.into_iter().map(|l| l / norm).collect())
+}
+
+/// The topic furthest outside its bounds under the source scales, beyond 0.1% of its natural
+/// tokens (and its expected tokens), if any.
+fn worst_topic(
+    problem: &SourceProblem<'_>,
+    g: &TopicGroups,
+    w_eff: &[f64],
+    scale: &[f64],
+) -> Option<(usize, f64)> {
+    let cap = f64::from(problem.params.max_repeat);
+    let mut tokens = vec![0.0f64; g.n()];
+    for ((s, &wx), &k) in problem.samples.iter().zip(w_eff).zip(&g.group) {
+        if wx > 0.0 {
+            tokens[k as usize] += (scale[s.source as usize] * wx).min(cap) * f64::from(s.tokens);
+        }
+    }
+    let t_budget = problem.params.tokens as f64;
+    let pool: f64 = g.natural.iter().sum::<f64>().max(1.0);
+    let mut worst: Option<(usize, f64, f64)> = None;
+    for k in 0..g.n() {
+        let tol = 1e-3 * g.natural[k] / pool * t_budget + 1e-9 * t_budget;
+        let v = (g.lo[k] - tokens[k]).max(tokens[k] - g.hi[k]);
+        if v > tol && worst.is_none_or(|(_, _, wv)| v > wv) {
+            worst = Some((k, tokens[k], v));
+        }
+    }
+    worst.map(|(k, t, _)| (k, t))
 }
 
 #[cfg(test)]

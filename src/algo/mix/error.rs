@@ -88,6 +88,12 @@ pub enum MixError {
         /// Why.
         reason: String,
     },
+    /// Topic share bounds (`--topic-bounds`) that no mix can satisfy.
+    #[error("the topic share bounds cannot all hold: {reason}")]
+    TopicBoundsInfeasible {
+        /// Why, and what to loosen.
+        reason: String,
+    },
     /// A budget so small that the draw holds no sample.
     #[error(
         "a budget of {requested} tokens draws no sample (the smallest sample the kernel weighs \

@@ -109,6 +109,44 @@ pub fn quality_from_nll(nll: &[Option<f32>]) -> Vec<Option<f32>> {
     out
 }
 
+/// [`quality_from_nll`] within groups: q(x) = 1 - midrank/n among the samples of x's group
+/// that have a value (lower value, higher q), n their number. A sample without a group or a
+/// value (or with a NaN) gets `None`. With one group for every sample it is exactly
+/// [`quality_from_nll`].
+pub fn grouped_quality(values: &[Option<f32>], groups: &[Option<u32>]) -> Vec<Option<f32>> {
+    let mut order: Vec<(u32, f32, u32)> = values
+        .iter()
+        .zip(groups)
+        .enumerate()
+        .filter_map(|(i, (v, g))| {
+            let v = v.filter(|x| !x.is_nan())?;
+            Some(((*g)?, v, i as u32))
+        })
+        .collect();
+    order.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut out = vec![None; values.len()];
+    let mut start = 0;
+    while start < order.len() {
+        let g = order[start].0;
+        let end = start + order[start..].partition_point(|x| x.0 == g);
+        let run = &order[start..end];
+        let n = run.len();
+        for_each_mid_rank(
+            run,
+            |a, b| a.1 == b.1,
+            |_| 1,
+            |ties, mid| {
+                let q = (1.0 - mid / n as f64) as f32;
+                for &(_, _, idx) in ties {
+                    out[idx as usize] = Some(q);
+                }
+            },
+        );
+        start = end;
+    }
+    out
+}
+
 /// Rank-normalised values in `(0, 1]` (midrank / n) for each `Some`, ranked among those.
 /// Used to turn the stored diversity product (cluster rank x novelty) into d(x).
 pub fn rank_normalise(values: &[Option<f32>]) -> Vec<Option<f32>> {

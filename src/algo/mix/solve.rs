@@ -18,10 +18,16 @@ pub struct ShareBounds {
     pub min_share: Vec<(String, f64)>,
     /// Absolute maximum shares, by source name.
     pub max_share: Vec<(String, f64)>,
+    /// (low, high): every topic's share stays within `[low, high]` times its natural share
+    /// (`--topic-bounds`), enforced by per-topic factors on the weights (see
+    /// [`bounds`](super::bounds)). Absent in mixes saved before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic_relative: Option<(f64, f64)>,
 }
 
 impl ShareBounds {
-    /// Whether no constraint is set.
+    /// Whether no source constraint is set (the topic bounds are not source constraints: they
+    /// combine with every kernel, `domain` included).
     pub fn is_empty(&self) -> bool {
         self.relative.is_none() && self.min_share.is_empty() && self.max_share.is_empty()
     }
@@ -92,9 +98,10 @@ fn uniform_of_bits(bits: u32) -> f64 {
     f64::from(bits) / 4_294_967_296.0
 }
 
-/// One source's token curve: tokens(λ) = Σ min(cap, λ w) t over its samples with w > 0, the
-/// weights rounded to f32 (a relative error of 6e-8 in λ, which the rounding correction absorbs).
-struct Curve {
+/// One group's token curve (a source's, or a topic's under the topic bounds): tokens(λ) =
+/// Σ min(cap, λ w) t over its samples with w > 0, the weights rounded to f32 (a relative error of
+/// 6e-8 in λ, which the rounding correction absorbs).
+pub(super) struct Curve {
     /// Weights, descending.
     w: Vec<f32>,
     /// cum_t[k] = tokens of the k largest weights.
@@ -104,7 +111,7 @@ struct Curve {
 }
 
 impl Curve {
-    fn tokens(&self, lambda: f64, cap: f64) -> f64 {
+    pub(super) fn tokens(&self, lambda: f64, cap: f64) -> f64 {
         if lambda <= 0.0 || self.w.is_empty() {
             return 0.0;
         }
@@ -113,7 +120,7 @@ impl Curve {
         let m = self.w.len();
         cap * self.cum_t[k] + lambda * (self.cum_wt[m] - self.cum_wt[k])
     }
-    fn max(&self, cap: f64) -> f64 {
+    pub(super) fn max(&self, cap: f64) -> f64 {
         cap * self.cum_t[self.w.len()]
     }
     /// λ at which every sample is capped.
@@ -143,19 +150,29 @@ fn invert(target: f64, hi: f64, f: impl Fn(f64) -> f64) -> f64 {
 }
 
 fn curves(samples: &[MixSample], w: &[f64], n_src: usize) -> Vec<Curve> {
-    // Bucket by source, each item packed as (f32 bits of w) << 32 | tokens: a positive f32's
+    curves_by(samples, w, n_src, |s| s.source as usize)
+}
+
+/// The token curve of each group, `group(sample)` < `n_groups`.
+pub(super) fn curves_by(
+    samples: &[MixSample],
+    w: &[f64],
+    n_groups: usize,
+    group: impl Fn(&MixSample) -> usize,
+) -> Vec<Curve> {
+    // Bucket by group, each item packed as (f32 bits of w) << 32 | tokens: a positive f32's
     // bits order like its value, so sorting the u64s descending sorts by weight.
-    let mut sizes = vec![0usize; n_src];
+    let mut sizes = vec![0usize; n_groups];
     for (s, &wx) in samples.iter().zip(w) {
         if wx > 0.0 {
-            sizes[s.source as usize] += 1;
+            sizes[group(s)] += 1;
         }
     }
     let mut buckets: Vec<Vec<u64>> = sizes.iter().map(|&n| Vec::with_capacity(n)).collect();
     for (s, &wx) in samples.iter().zip(w) {
         if wx > 0.0 {
             let w32 = (wx as f32).max(f32::MIN_POSITIVE);
-            buckets[s.source as usize].push(((w32.to_bits() as u64) << 32) | s.tokens as u64);
+            buckets[group(s)].push(((w32.to_bits() as u64) << 32) | s.tokens as u64);
         }
     }
     buckets
@@ -185,7 +202,7 @@ fn curves(samples: &[MixSample], w: &[f64], n_src: usize) -> Vec<Curve> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Pin {
+pub(super) enum Pin {
     Free,
     Min,
     Max,
@@ -203,37 +220,32 @@ pub fn draw(
 ) -> Result<Draw> {
     check_params(samples, sources, params)?;
     let n_src = sources.len();
-    let cap = f64::from(params.max_repeat);
-    let t_budget = params.tokens as f64;
-    let w = &weighted.w;
-    let curves = curves(samples, w, n_src);
-    let max_s: Vec<f64> = curves.iter().map(|c| c.max(cap)).collect();
-    let reachable: f64 = max_s.iter().sum();
-    if t_budget > reachable {
-        return Err(MixError::BudgetUnreachable {
-            requested: params.tokens,
-            reachable: reachable as u64,
-            max_repeat: params.max_repeat,
-            eligible: weighted.exclusions.eligible,
-        });
-    }
     let (natural, natural_share) = natural_shares(samples, n_src);
+    let t_budget = params.tokens as f64;
     let (lo, hi) = token_bounds(&params.bounds, sources, &natural_share, t_budget)?;
-    let solve = Solve {
-        curves: &curves,
-        cap,
-        t_budget,
+    let problem = SourceProblem {
+        samples,
+        sources,
+        params,
+        weighted,
         lo: &lo,
         hi: &hi,
-        max_s: &max_s,
     };
-    let (pin, target) = solve.initial_pins(weighted.domain_shares.as_deref(), &params.bounds)?;
-    solve.check_sources(sources, &pin, &target, params.max_repeat)?;
-    let (pin, target, lambda_free) = solve.active_set(pin, target)?;
-    let scale = solve.scales(&pin, &target, lambda_free);
-    let expected: Vec<f64> = (0..n_src)
-        .map(|s| curves[s].tokens(scale[s], cap))
-        .collect();
+    let (w_topics, solved) = match params.bounds.topic_relative {
+        None => (None, problem.solve(&weighted.w)?),
+        Some(rel) => {
+            let (w_eff, solved) = super::bounds::solve_with_topics(&problem, rel)?;
+            (Some(w_eff), solved)
+        }
+    };
+    let w = w_topics.as_deref().unwrap_or(&weighted.w);
+    let cap = f64::from(params.max_repeat);
+    let SourceSolution {
+        pin,
+        scale,
+        expected,
+        max_s,
+    } = solved;
     let rounding = Rounding {
         samples,
         w,
@@ -261,6 +273,76 @@ pub fn draw(
         expected_tokens: expected.iter().sum(),
         per_source,
     })
+}
+
+/// The budget solve over the sources, for any weights of the samples (the kernel's, or those
+/// scaled per topic by the topic bounds).
+pub(super) struct SourceProblem<'a> {
+    pub(super) samples: &'a [MixSample],
+    pub(super) sources: &'a [String],
+    pub(super) params: &'a DrawParams,
+    pub(super) weighted: &'a Weighted,
+    /// Token bounds per source.
+    pub(super) lo: &'a [f64],
+    pub(super) hi: &'a [f64],
+}
+
+/// The solved source scales.
+pub(super) struct SourceSolution {
+    pub(super) pin: Vec<Pin>,
+    /// L_s per source.
+    pub(super) scale: Vec<f64>,
+    /// Expected tokens per source.
+    pub(super) expected: Vec<f64>,
+    /// The most tokens each source can supply.
+    pub(super) max_s: Vec<f64>,
+}
+
+impl SourceProblem<'_> {
+    /// Whether the sources are constrained at all (bounds, or the domain kernel's shares).
+    pub(super) fn constrained(&self) -> bool {
+        !self.params.bounds.is_empty() || self.weighted.domain_shares.is_some()
+    }
+
+    /// Steps 4-7 under the weights `w`.
+    pub(super) fn solve(&self, w: &[f64]) -> Result<SourceSolution> {
+        let params = self.params;
+        let cap = f64::from(params.max_repeat);
+        let t_budget = params.tokens as f64;
+        let curves = curves(self.samples, w, self.sources.len());
+        let max_s: Vec<f64> = curves.iter().map(|c| c.max(cap)).collect();
+        let reachable: f64 = max_s.iter().sum();
+        if t_budget > reachable {
+            return Err(MixError::BudgetUnreachable {
+                requested: params.tokens,
+                reachable: reachable as u64,
+                max_repeat: params.max_repeat,
+                eligible: self.weighted.exclusions.eligible,
+            });
+        }
+        let solve = Solve {
+            curves: &curves,
+            cap,
+            t_budget,
+            lo: self.lo,
+            hi: self.hi,
+            max_s: &max_s,
+        };
+        let domain = self.weighted.domain_shares.as_deref();
+        let (pin, target) = solve.initial_pins(domain, &params.bounds)?;
+        solve.check_sources(self.sources, &pin, &target, params.max_repeat)?;
+        let (pin, target, lambda_free) = solve.active_set(pin, target)?;
+        let scale = solve.scales(&pin, &target, lambda_free);
+        let expected = (0..curves.len())
+            .map(|s| curves[s].tokens(scale[s], cap))
+            .collect();
+        Ok(SourceSolution {
+            pin,
+            scale,
+            expected,
+            max_s,
+        })
+    }
 }
 
 /// Step 1: the parameters a draw refuses before any work.
@@ -349,16 +431,17 @@ fn token_bounds(
     Ok((lo, hi))
 }
 
-/// The budget solve over the sources' token curves.
-struct Solve<'a> {
-    curves: &'a [Curve],
-    cap: f64,
-    t_budget: f64,
-    /// Token bounds per source.
-    lo: &'a [f64],
-    hi: &'a [f64],
-    /// The most tokens each source can supply.
-    max_s: &'a [f64],
+/// The budget solve over groups' token curves: the sources', or the topics' under the topic
+/// bounds.
+pub(super) struct Solve<'a> {
+    pub(super) curves: &'a [Curve],
+    pub(super) cap: f64,
+    pub(super) t_budget: f64,
+    /// Token bounds per group.
+    pub(super) lo: &'a [f64],
+    pub(super) hi: &'a [f64],
+    /// The most tokens each group can supply.
+    pub(super) max_s: &'a [f64],
 }
 
 impl Solve<'_> {
@@ -437,7 +520,7 @@ impl Solve<'_> {
     /// Step 6, the active set: pin the most violating free source at its bound, release pinned
     /// sources the free scale would keep inside their interval, until nothing changes. Returns
     /// the pins, their targets and the free sources' scale.
-    fn active_set(
+    pub(super) fn active_set(
         &self,
         mut pin: Vec<Pin>,
         mut target: Vec<f64>,
@@ -517,7 +600,7 @@ impl Solve<'_> {
     }
 
     /// Step 7: each source's scale: the free scale, or the one that meets its pinned target.
-    fn scales(&self, pin: &[Pin], target: &[f64], lambda_free: f64) -> Vec<f64> {
+    pub(super) fn scales(&self, pin: &[Pin], target: &[f64], lambda_free: f64) -> Vec<f64> {
         let (curves, cap) = (self.curves, self.cap);
         (0..self.n_src())
             .map(|s| match pin[s] {
@@ -788,6 +871,7 @@ mod step_tests {
             relative: Some((0.5, 2.0)),
             min_share: vec![("s1".into(), 0.4)],
             max_share: vec![("s0".into(), 0.4)],
+            topic_relative: None,
         };
         let (lo, hi) = token_bounds(&bounds, &names(2), &[0.75, 0.25], 100.0).unwrap();
         assert_eq!(lo, vec![37.5, 40.0]);

@@ -271,3 +271,169 @@ fn rounding_keeps_a_small_source_on_the_right_side_of_its_bound() {
         );
     }
 }
+
+/// A pool whose quality rises with the topic: topic t of 7 has q around t/7, so w = q starves
+/// the low topics.
+fn topic_skewed_pool(n: usize, sources: u32) -> Vec<MixSample> {
+    pool(n, sources)
+        .into_iter()
+        .map(|mut s| {
+            let t = s.topic.unwrap_or(0) as f32;
+            s.q = Some(((t + s.q.unwrap_or(0.5)) / 7.0).clamp(0.0, 1.0));
+            s
+        })
+        .collect()
+}
+
+/// Each topic's realised share of the mix over its natural share, by topic id.
+fn topic_ratios(p: &[MixSample], counts: &[u16]) -> Vec<f64> {
+    let mut nat = [0u64; 7];
+    let mut mix = [0u64; 7];
+    for (s, &c) in p.iter().zip(counts) {
+        let t = s.topic.unwrap_or(0) as usize;
+        nat[t] += u64::from(s.tokens);
+        mix[t] += u64::from(c) * u64::from(s.tokens);
+    }
+    let (np, mp) = (
+        nat.iter().sum::<u64>() as f64,
+        mix.iter().sum::<u64>() as f64,
+    );
+    (0..7)
+        .map(|t| (mix[t] as f64 / mp) / (nat[t] as f64 / np))
+        .collect()
+}
+
+fn topic_bounded(tokens: u64, lo: f64, hi: f64) -> DrawParams {
+    DrawParams {
+        bounds: ShareBounds {
+            topic_relative: Some((lo, hi)),
+            ..ShareBounds::default()
+        },
+        ..params(tokens)
+    }
+}
+
+#[test]
+fn topic_bounds_hold_inside_the_budget() {
+    let p = topic_skewed_pool(20_000, 3);
+    let s = names(3);
+    let w = weights(&p, &s, &Kernel::Linear { alpha: 0.0 }).unwrap();
+    let total: u64 = p.iter().map(|x| x.tokens as u64).sum();
+    let budget = total / 2;
+    // Without bounds topic 0 (q near 0.07) gets far under half its natural share.
+    let free = draw(&p, &s, &w, &params(budget)).unwrap();
+    let r = topic_ratios(&p, &free.counts);
+    assert!(r[0] < 0.3 && r[6] > 1.5, "{r:?}");
+    // With bounds 0.6..1.4 every topic is inside, up to the rounding of ~2,800 samples each.
+    let d = draw(&p, &s, &w, &topic_bounded(budget, 0.6, 1.4)).unwrap();
+    let r = topic_ratios(&p, &d.counts);
+    for (t, &x) in r.iter().enumerate() {
+        assert!(
+            (0.6 * 0.98..=1.4 * 1.02).contains(&x),
+            "topic {t}: {x} ({r:?})"
+        );
+    }
+    assert!(
+        (r[0] - 0.6).abs() < 0.02 && (r[6] - 1.4).abs() < 0.03,
+        "{r:?}"
+    );
+    assert!((d.tokens as f64 - budget as f64).abs() / (budget as f64) < 1e-3);
+    // The same inputs draw the same counts.
+    assert_eq!(
+        d.counts,
+        draw(&p, &s, &w, &topic_bounded(budget, 0.6, 1.4))
+            .unwrap()
+            .counts
+    );
+    // Loose bounds that the free draw already meets change nothing.
+    let loose = draw(&p, &s, &w, &topic_bounded(budget, 0.01, 100.0)).unwrap();
+    assert_eq!(loose.counts, free.counts);
+}
+
+#[test]
+fn topic_bounds_and_source_bounds_hold_together() {
+    // Sources skewed too: source 0 holds the low topics' samples more often.
+    let mut p = topic_skewed_pool(20_000, 3);
+    for s in &mut p {
+        if s.topic.unwrap_or(0) < 3 && s.key % 3 != 0 {
+            s.source = 0;
+        }
+    }
+    let s = names(3);
+    let w = weights(&p, &s, &Kernel::Linear { alpha: 0.0 }).unwrap();
+    let budget = p.iter().map(|x| x.tokens as u64).sum::<u64>() / 2;
+    let bounds = ShareBounds {
+        relative: Some((0.8, 1.25)),
+        topic_relative: Some((0.5, 2.0)),
+        ..ShareBounds::default()
+    };
+    let d = draw(
+        &p,
+        &s,
+        &w,
+        &DrawParams {
+            bounds,
+            ..params(budget)
+        },
+    )
+    .unwrap();
+    for (t, &x) in topic_ratios(&p, &d.counts).iter().enumerate() {
+        assert!((0.5 * 0.98..=2.0 * 1.02).contains(&x), "topic {t}: {x}");
+    }
+    for src in &d.per_source {
+        let ratio = src.share / src.natural_share;
+        assert!((0.8 * 0.99..=1.25 * 1.01).contains(&ratio), "{src:?}");
+    }
+}
+
+#[test]
+fn topic_bounds_relax_an_unreachable_minimum_and_refuse_impossible_maximums() {
+    let p = topic_skewed_pool(7_000, 2);
+    let s = names(2);
+    // quality-threshold keeps the best half by q: topics 0-2 keep (almost) nothing, so their
+    // minimum is relaxed to what they can supply, and the other topics stay within bounds.
+    let w = weights(&p, &s, &Kernel::QualityThreshold { fraction: 0.5 }).unwrap();
+    let budget = p.iter().map(|x| x.tokens as u64).sum::<u64>() / 3;
+    let d = draw(&p, &s, &w, &topic_bounded(budget, 0.5, 3.0)).unwrap();
+    let r = topic_ratios(&p, &d.counts);
+    assert!(r[0] < 0.05, "{r:?}");
+    for (t, &x) in r.iter().enumerate().skip(4) {
+        assert!(
+            (0.5 * 0.97..=3.0 * 1.03).contains(&x),
+            "topic {t}: {x} ({r:?})"
+        );
+    }
+    // Maximums of 1x natural cannot fill the budget when three topics supply nothing.
+    let err = draw(&p, &s, &w, &topic_bounded(budget, 0.5, 1.0)).unwrap_err();
+    assert!(
+        matches!(err, MixError::TopicBoundsInfeasible { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("raise HIGH"), "{err}");
+    // Bounds that do not bracket 1, and a pool without topics, are refused.
+    let nat = weights(&p, &s, &Kernel::Natural).unwrap();
+    for (lo, hi) in [(1.5, 2.0), (0.5, 0.9), (f64::NAN, 2.0)] {
+        assert!(matches!(
+            draw(&p, &s, &nat, &topic_bounded(budget, lo, hi)),
+            Err(MixError::BadParameter { .. })
+        ));
+    }
+    let no_topics: Vec<MixSample> = p.iter().map(|x| MixSample { topic: None, ..*x }).collect();
+    let err = draw(&no_topics, &s, &nat, &topic_bounded(budget, 0.5, 2.0)).unwrap_err();
+    assert!(err.to_string().contains("samplemix topics"), "{err}");
+}
+
+#[test]
+fn topic_bounds_are_optional_in_saved_bounds() {
+    let old: ShareBounds =
+        serde_json::from_str(r#"{"relative":[0.5,2.0],"min_share":[],"max_share":[]}"#).unwrap();
+    assert_eq!(old.topic_relative, None);
+    let json = serde_json::to_string(&old).unwrap();
+    assert!(!json.contains("topic"), "{json}");
+    let new = ShareBounds {
+        topic_relative: Some((0.5, 2.0)),
+        ..old
+    };
+    let back: ShareBounds = serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
+    assert_eq!(back, new);
+}

@@ -217,6 +217,8 @@ pub fn score_pool(
     batch.put_meta(NLL_QUANTILES_KEY, &quantiles);
     batch.put_meta(SCORER_KEY, &state);
     batch.commit()?;
+    // The per-source and per-topic scales of lm, and `combined`, follow the scores.
+    crate::pool::ranks::store_quantiles(pool.store())?;
     report.pool_scored = state.scored;
     report.pool_too_short = state.too_short;
     report.seconds = started.elapsed().as_secs_f64();

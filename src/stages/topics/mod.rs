@@ -300,6 +300,8 @@ pub fn run(
     // 4. Topic records and the diversity scale.
     stage.observer.phase("summarising topics", None);
     summary::summarise(stage.pool, &stage.state)?;
+    // The per-topic scales of the quality signals follow the topics.
+    crate::pool::ranks::store_quantiles(stage.pool.store())?;
     stage.observer.finished();
     stage.commit_index()?;
     let mut report = stage.report;
