@@ -113,13 +113,15 @@ const fn min(feature: Feature, threshold: f64, width: f64) -> Rule {
 /// 4-gram <= 0.20, 0.18, 0.16 of the characters; duplicated 5- to 10-grams <= 0.15 to 0.10.
 /// Gopher quality: mean word length 3 to 10; symbols (`#`, `...`, `…`) per word <= 0.1; at
 /// least 80% of words with an alphabetic character; stop words (the Gopher eight) present,
-/// here as a share of words >= 0.04. FineWeb: lines ending in terminal punctuation, here >=
+/// here as a share of words >= 0.02. FineWeb: lines ending in terminal punctuation, here >=
 /// 0.05 (FineWeb drops a document under 0.12; hard-wrapped prose and code sit near 0.1, texts
 /// whose words were shuffled at 0). Ours: unique word ratio >= 0.2 (keyword spam); sentence
-/// case, the share of words ending a sentence (`.`, `!`, `?`) followed by a capital or a
-/// non-letter, >= 0.5 (shuffled text); navigation lines, lines with two or more standalone
-/// separators (`|`, `>`, `»`, `›`, `·`, `•`, `--`, `–`, `—`, `/`, `::`), <= 0.1 (menus and
-/// breadcrumbs). Short lines and the alphabetic character ratio are stored but not scored.
+/// case, the share of words ending a sentence (`.`, `!`, `?`) that the next word on the same
+/// line follows with a capital or a non-letter, >= 0.5 (shuffled text; the same line only, so
+/// that a comment's full stop before a line of code is no sentence end); navigation lines,
+/// lines with two or more standalone separators (`|`, `>`, `»`, `›`, `·`, `•`, `--`, `–`, `—`,
+/// `/`, `::`), <= 0.05 (menus and breadcrumbs). The thresholds of our rules and the widths were
+/// set on the demo corpus (docs/method.md, "The repetition signal"). Short lines and the alphabetic character ratio are stored but not scored.
 pub const RULES: [Rule; 22] = [
     max(Feature::DupLineFrac, 0.30, 0.05),
     max(Feature::DupParaFrac, 0.30, 0.05),
@@ -141,8 +143,8 @@ pub const RULES: [Rule; 22] = [
     min(Feature::UniqueWordRatio, 0.2, 0.05),
     min(Feature::SentenceCaseFrac, 0.5, 0.1),
     min(Feature::LinePunctFrac, 0.05, 0.02),
-    min(Feature::StopWordFrac, 0.04, 0.01),
-    max(Feature::NavLineFrac, 0.1, 0.03),
+    min(Feature::StopWordFrac, 0.02, 0.01),
+    max(Feature::NavLineFrac, 0.05, 0.02),
 ];
 
 /// The score of a text's features: the geometric mean of the rules' pass probabilities, in
@@ -309,35 +311,31 @@ fn words(text: &str) -> Words {
         sentence_ends: 0,
         sentence_case: 0,
     };
-    let mut prev_ends = false;
-    for tok in text.split_whitespace() {
-        if prev_ends {
-            let first = tok.chars().next().unwrap_or(' ');
-            if !first.is_alphabetic() || first.is_uppercase() {
-                w.sentence_case += 1;
+    for line in text.split('\n') {
+        let mut prev_ends = false;
+        for tok in line.split_whitespace() {
+            if prev_ends {
+                w.sentence_ends += 1;
+                let first = tok.chars().next().unwrap_or(' ');
+                if !first.is_alphabetic() || first.is_uppercase() {
+                    w.sentence_case += 1;
+                }
             }
+            prev_ends = tok.ends_with(['.', '!', '?']);
+            let core = tok.trim_matches(|c: char| !c.is_alphanumeric());
+            if core.is_empty() {
+                continue;
+            }
+            let (h, n) = word_hash(core);
+            if core.chars().any(char::is_alphabetic) {
+                w.alpha_words += 1;
+            }
+            if stop.contains(&h) {
+                w.stop += 1;
+            }
+            w.hashes.push(h);
+            w.chars.push(n);
         }
-        prev_ends = tok.ends_with(['.', '!', '?']);
-        if prev_ends {
-            w.sentence_ends += 1;
-        }
-        let core = tok.trim_matches(|c: char| !c.is_alphanumeric());
-        if core.is_empty() {
-            continue;
-        }
-        let (h, n) = word_hash(core);
-        if core.chars().any(char::is_alphabetic) {
-            w.alpha_words += 1;
-        }
-        if stop.contains(&h) {
-            w.stop += 1;
-        }
-        w.hashes.push(h);
-        w.chars.push(n);
-    }
-    // The last token ends no sentence that a next word could start.
-    if prev_ends {
-        w.sentence_ends -= 1;
     }
     w
 }
@@ -498,8 +496,8 @@ mod tests {
         assert!((feat(t, Feature::ShortLineFrac) - 1.0).abs() < 1e-6);
         assert!((feat(t, Feature::NavLineFrac) - 1.0 / 3.0).abs() < 1e-6);
         assert_eq!(feat(t, Feature::Words), 9.0);
-        // "world." is followed by "This" (a capital), "fine!" by "short" (not one).
-        assert_eq!(feat(t, Feature::SentenceCaseFrac), 0.5);
+        // "world." is followed by "This" (a capital); "fine!" ends its line: no sentence end.
+        assert_eq!(feat(t, Feature::SentenceCaseFrac), 1.0);
         assert_eq!(feat("end. then more", Feature::SentenceCaseFrac), 0.0);
         assert!((feat("# a # b", Feature::SymbolWordRatio) - 1.0).abs() < 1e-6);
         assert!((feat("the cat and 42", Feature::StopWordFrac) - 0.5).abs() < 1e-6);

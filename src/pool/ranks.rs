@@ -534,3 +534,81 @@ impl QualityRanks {
         q_in(g, mean, true)
     }
 }
+
+/// One signal of one sample, as `get` shows it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SignalView {
+    /// `lm`, `repetition`, `classifier` or `combined`.
+    pub signal: &'static str,
+    /// The raw value under the signal's current computer (`combined`: none).
+    pub raw: Option<f64>,
+    /// q among the pool.
+    pub q_pool: Option<f64>,
+    /// q among the sample's source.
+    pub q_source: Option<f64>,
+    /// q among the sample's topic.
+    pub q_topic: Option<f64>,
+    /// The stored features (`repetition`: named by `feature_names`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<f32>,
+    /// Names of `features`, when known.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub feature_names: &'static [&'static str],
+}
+
+impl QualityRanks {
+    /// Every signal of the sample stored under `seq` (those with a computer, and `combined`
+    /// when any has a value).
+    pub fn views(&self, store: &Store, seq: u64, row: &SampleRow) -> Result<Vec<SignalView>> {
+        let s = self.sample(store, seq, row)?;
+        let mut out = Vec::new();
+        let choices = Signal::ALL
+            .iter()
+            .map(|&x| (x.name(), Some(x)))
+            .chain([("combined", None)]);
+        for (name, signal) in choices {
+            if signal.is_some_and(|x| self.fps[x.id() as usize].is_none()) {
+                continue;
+            }
+            let q = |scope| match signal {
+                Some(x) => self.signal_q(&s, x, scope),
+                None => self.q(
+                    &s,
+                    QualityChoice {
+                        signal: QualitySignal::Combined,
+                        scope,
+                    },
+                ),
+            };
+            let (features, feature_names) = match signal {
+                Some(Signal::Repetition) => (
+                    store
+                        .signal_value(Signal::Repetition, seq)?
+                        .filter(|v| Some(v.fingerprint_id) == self.fps[1])
+                        .map(|v| v.features)
+                        .unwrap_or_default(),
+                    &crate::algo::repetition::FEATURE_NAMES[..],
+                ),
+                _ => (Vec::new(), &[][..]),
+            };
+            let view = SignalView {
+                signal: name,
+                raw: signal.and_then(|x| s.raw[x.id() as usize]).map(f64::from),
+                q_pool: q(RankScope::Pool),
+                q_source: q(RankScope::Source),
+                q_topic: q(RankScope::Topic),
+                feature_names: if features.is_empty() {
+                    &[]
+                } else {
+                    feature_names
+                },
+                features,
+            };
+            if signal.is_none() && view.q_pool.is_none() {
+                continue;
+            }
+            out.push(view);
+        }
+        Ok(out)
+    }
+}
