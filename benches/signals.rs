@@ -5,6 +5,8 @@
 //! 2. `lm`: the default model (`score::default_model_path`) at its default settings
 //!    (`max_tokens` 256) on one thread, over the first 8 texts of the corpus (what one core does;
 //!    it is 3 to 4 orders of magnitude slower, so a few samples measure it).
+//! Rates are per CPU second of the thread (repetition) or the process (lm), read from
+//! `/proc`, so that other work on the machine does not lower them; wall times are printed too.
 //! 3. The ratio, and the labelled junk of the corpus (`metadata.synthetic_noise`) by its rank
 //!    among the corpus's repetition scores.
 //!
@@ -20,6 +22,22 @@ use samplemix::stages::quality::{RepetitionComputer, SignalComputer};
 use samplemix::stages::score::{self, LlamaScorer, LlamaSettings, QualityScorer};
 
 const RUNS: usize = 3;
+
+/// CPU seconds this thread has run (`/proc/thread-self/schedstat`, nanoseconds), so that a rate
+/// per core does not depend on what else the machine runs; `None` off Linux.
+fn thread_cpu() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(s.split_whitespace().next()?.parse::<f64>().ok()? / 1e9)
+}
+
+/// CPU seconds of the whole process (`/proc/self/stat` user + system ticks at 100 Hz).
+fn process_cpu() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
 const LM_SAMPLES: usize = 8;
 
 fn corpus() -> Vec<(String, String)> {
@@ -66,13 +84,19 @@ fn lm_rate(texts: &[&str]) -> Option<(f64, String)> {
     };
     let mut scorer = LlamaScorer::load(&model, settings.clone()).ok()?;
     let started = Instant::now();
+    let cpu0 = process_cpu();
     let r = scorer.score_batch(texts).ok()?;
-    let secs = started.elapsed().as_secs_f64();
+    let wall = started.elapsed().as_secs_f64();
+    // CPU time of the process (llama.cpp's own threads included), else wall time.
+    let secs = match (cpu0, process_cpu()) {
+        (Some(a), Some(b)) if b > a => b - a,
+        _ => wall,
+    };
     let tokens: u64 = r.iter().map(|s| u64::from(s.n_tokens().min(256))).sum();
     Some((
         texts.len() as f64 / secs,
         format!(
-            "{} samples, {tokens} tokens, {secs:.1} s, max_tokens {}",
+            "{} samples, {tokens} tokens, {secs:.1} CPU s ({wall:.1} s wall), max_tokens {}",
             texts.len(),
             settings.max_tokens
         ),
@@ -85,21 +109,30 @@ fn main() {
     let bytes: usize = texts.iter().map(|t| t.len()).sum();
     let computer = RepetitionComputer::new();
     let mut times = Vec::new();
+    let mut walls = Vec::new();
     let mut scores = Vec::new();
     for _ in 0..RUNS {
         let started = Instant::now();
+        let cpu0 = thread_cpu();
         scores = texts.iter().map(|t| computer.compute(t).raw).collect();
-        times.push(started.elapsed().as_secs_f64());
+        let wall = started.elapsed().as_secs_f64();
+        walls.push(wall);
+        times.push(match (cpu0, thread_cpu()) {
+            (Some(a), Some(b)) if b > a => b - a,
+            _ => wall,
+        });
     }
     times.sort_by(f64::total_cmp);
+    walls.sort_by(f64::total_cmp);
     let secs = times[RUNS / 2];
     let rep_rate = texts.len() as f64 / secs;
     println!(
-        "repetition: {} samples ({:.1} MB) in {:.3} s on 1 thread: {:.0} samples/s per core, \
-         {:.1} MB/s",
+        "repetition: {} samples ({:.1} MB) in {:.3} CPU s ({:.3} s wall) on 1 thread: {:.0} \
+         samples/s per core, {:.1} MB/s",
         texts.len(),
         bytes as f64 / 1e6,
         secs,
+        walls[RUNS / 2],
         rep_rate,
         bytes as f64 / 1e6 / secs
     );
