@@ -146,6 +146,11 @@ fn only_new_samples_get_the_signal_and_a_second_run_does_no_work() {
     assert_eq!(r["fingerprint"], fp.as_str());
     assert_eq!(compute(&env)["work_done"], false);
     verify(&env, "after two passes");
+    let sig = &env.stats()["signals"][0];
+    assert_eq!(
+        (sig["signal"].as_str(), u(sig, "computed")),
+        (Some("repetition"), n2)
+    );
 
     // An old sample kept its raw value and features; its q moved with the pool.
     if before.code == 0 {

@@ -281,6 +281,7 @@ impl Pool {
             }
         }
         problems.extend(crate::pool::topic_views::verify(self)?);
+        problems.extend(ranks::verify(&self.store, &seqs)?);
         Ok(problems)
     }
 
@@ -340,6 +341,7 @@ impl Pool {
             index,
             size_on_disk: self.store.size_on_disk(),
             mixes: crate::pool::mixes::summaries(&self.store)?,
+            signals: ranks::signal_summaries(&self.store)?,
         })
     }
 
@@ -538,6 +540,8 @@ pub struct PoolStats {
     pub size_on_disk: u64,
     /// The stored mixes.
     pub mixes: Vec<crate::pool::mixes::MixSummary>,
+    /// The quality signals besides `lm` that have been computed.
+    pub signals: Vec<ranks::SignalSummary>,
 }
 
 /// One source in [`PoolStats`].

@@ -612,3 +612,71 @@ impl QualityRanks {
         Ok(out)
     }
 }
+
+/// A computed signal, as `stats` lists it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SignalSummary {
+    /// The signal's name.
+    pub signal: &'static str,
+    /// Its current computer's fingerprint.
+    pub fingerprint: String,
+    /// The computer, for people.
+    pub description: String,
+    /// Samples with a value under it.
+    pub computed: u64,
+    /// Of those, samples it does not apply to.
+    pub not_applicable: u64,
+}
+
+/// Every signal besides `lm` that has a computer, in id order.
+pub fn signal_summaries(store: &Store) -> Result<Vec<SignalSummary>> {
+    let mut out = Vec::new();
+    for signal in [Signal::Repetition, Signal::Classifier] {
+        if let Some(st) = store.meta::<SignalState>(&signal.state_key())? {
+            out.push(SignalSummary {
+                signal: signal.name(),
+                fingerprint: st.fingerprint,
+                description: st.description,
+                computed: st.computed,
+                not_applicable: st.not_applicable,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The checks `Pool::verify` runs on the signals: every value belongs to a stored sample (`seqs`,
+/// ascending), and each signal's state counts the values under its fingerprint.
+pub(crate) fn verify(store: &Store, seqs: &[u64]) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for signal in [Signal::Repetition, Signal::Classifier] {
+        let state = store.meta::<SignalState>(&signal.state_key())?;
+        let fp = state
+            .as_ref()
+            .map(|st| SampleRow::fingerprint_id(&st.fingerprint));
+        let (mut current, mut without, mut orphans) = (0u64, 0u64, 0u64);
+        for item in store.signal_values(signal, 0) {
+            let (seq, v) = item?;
+            if seqs.binary_search(&seq).is_err() {
+                orphans += 1;
+            }
+            if Some(v.fingerprint_id) == fp {
+                current += 1;
+                without += u64::from(v.raw.is_none());
+            }
+        }
+        if orphans > 0 {
+            problems.push(format!(
+                "signal {signal}: {orphans} values belong to no stored sample"
+            ));
+        }
+        let (computed, na) = state.map_or((0, 0), |st| (st.computed, st.not_applicable));
+        if (current, without) != (computed, na) {
+            problems.push(format!(
+                "signal {signal}: {current} values under the current fingerprint ({without} not \
+                 applicable), its state counts {computed} ({na})"
+            ));
+        }
+    }
+    Ok(problems)
+}
