@@ -5,10 +5,11 @@
 //! 2. `lm`: the default model (`score::default_model_path`) at its default settings
 //!    (`max_tokens` 256) on one thread, over the first 8 texts of the corpus (what one core does;
 //!    it is 3 to 4 orders of magnitude slower, so a few samples measure it).
-//! Rates are per CPU second of the thread (repetition) or the process (lm), read from
-//! `/proc`, so that other work on the machine does not lower them; wall times are printed too.
 //! 3. The ratio, and the labelled junk of the corpus (`metadata.synthetic_noise`) by its rank
 //!    among the corpus's repetition scores.
+//!
+//! Rates are per CPU second of the thread (repetition) or the process (lm), read from `/proc`,
+//! so that other work on the machine does not lower them; wall times are printed too.
 //!
 //! Needs the demo corpus: `python3 tools/build-corpus.py`; the model: `tools/fetch-model.sh`
 //! (without it, the lm row says so and the rest runs). Run: `cargo bench --bench signals`.

@@ -358,8 +358,8 @@ fn ngrams(words: &Scan, out: &mut [f32]) {
             break;
         }
         let m = n_words - n + 1;
-        for i in 0..m {
-            h[i] = combine(h[i], words.hashes[i + n - 1]);
+        for (x, &w) in h.iter_mut().zip(&words.hashes[n - 1..]) {
+            *x = combine(*x, w);
         }
         h.truncate(m);
         pairs.clear();
