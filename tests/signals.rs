@@ -342,6 +342,11 @@ fn unknown_and_unsupported_signals_are_refused_with_a_reason() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("unknown signal"), "{}", r.stderr);
     // A draw on a signal nothing computed names what to run.
-    let r = env.run(&["mix", "x", "--tokens", "1000", "--quality", "classifier"]);
+    let r = env.run(&["mix", "x", "--tokens", "1000", "--quality", "repetition"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("samplemix quality compute repetition"),
+        "{}",
+        r.stderr
+    );
 }

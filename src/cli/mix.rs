@@ -523,6 +523,15 @@ pub fn run(store: &Path, args: MixArgs) -> Result<ExitCode> {
             store.display()
         );
     }
+    let needs_q = matches!(
+        spec.kernel,
+        Kernel::BivariateBeta { .. } | Kernel::Linear { .. } | Kernel::QualityThreshold { .. }
+    );
+    if needs_q && pool.samples.iter().all(|s| s.q.is_none()) {
+        if let Some(hint) = super::quality::missing_q_hint(spec.quality_choice()) {
+            bail!(hint);
+        }
+    }
     let record = mix_stage::draw(&pool, &spec)?;
     drop(pool);
     mix_stage::save(&st, &args.name, &record)?;

@@ -111,6 +111,32 @@ impl QualityFlags {
     }
 }
 
+/// What to run when no sample has a q under `choice` (`None` for today's `lm` over the pool,
+/// whose absence the draw itself explains).
+pub fn missing_q_hint(choice: QualityChoice) -> Option<String> {
+    if choice.is_default() {
+        return None;
+    }
+    let signal = match choice.signal {
+        QualitySignal::Lm => "`samplemix score`",
+        QualitySignal::Repetition => "`samplemix quality compute repetition`",
+        QualitySignal::Classifier => "the classifier (train it, then apply it)",
+        QualitySignal::Combined => {
+            "a signal (`samplemix score`, `samplemix quality compute repetition`)"
+        }
+    };
+    let topics = if choice.scope == RankScope::Topic {
+        " and `samplemix topics`"
+    } else {
+        ""
+    };
+    Some(format!(
+        "no sample has a quality q under {}: run {signal}{topics} first, or choose another \
+         --quality or --rank-within",
+        choice.describe()
+    ))
+}
+
 /// `quality compute --json`: the report, and whether anything was computed.
 #[derive(serde::Serialize)]
 struct ComputeOut<'a> {
