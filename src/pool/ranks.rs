@@ -224,29 +224,38 @@ fn oriented(signal: Signal, raw: &[Option<f32>]) -> Vec<Option<f32>> {
     }
 }
 
-/// q of `signal` in `scope` for every sample of `cols`, exactly (mid-ranks of all values).
-fn signal_q(
-    store: &Store,
+/// q of `signal` in `scope` for every sample of `cols`, exactly (mid-ranks of all values), from
+/// its raw column.
+fn signal_q_of(
     cols: &RowColumns,
     signal: Signal,
+    raw: &[Option<f32>],
     scope: RankScope,
-) -> Result<Vec<Option<f32>>> {
-    let raw = raw_column(store, signal, cols)?;
+) -> Vec<Option<f32>> {
     if signal == Signal::Lm && scope == RankScope::Pool {
-        return Ok(mix::quality_from_nll(&raw));
+        return mix::quality_from_nll(raw);
     }
-    Ok(mix::grouped_quality(
-        &oriented(signal, &raw),
-        &cols.groups(scope),
-    ))
+    mix::grouped_quality(&oriented(signal, raw), &cols.groups(scope))
+}
+
+/// The raw column of every signal, by signal id.
+fn raw_columns(store: &Store, cols: &RowColumns) -> Result<Vec<Vec<Option<f32>>>> {
+    Signal::ALL
+        .iter()
+        .map(|&s| raw_column(store, s, cols))
+        .collect()
 }
 
 /// The mean of each sample's q's (in `scope`) among the signals it has; `None` with none.
-fn combined_means(store: &Store, cols: &RowColumns, scope: RankScope) -> Result<Vec<Option<f32>>> {
+fn combined_means(
+    cols: &RowColumns,
+    raws: &[Vec<Option<f32>>],
+    scope: RankScope,
+) -> Vec<Option<f32>> {
     let mut sum = vec![0f64; cols.seqs.len()];
     let mut count = vec![0u32; cols.seqs.len()];
-    for signal in Signal::ALL {
-        for (i, q) in signal_q(store, cols, signal, scope)?
+    for (signal, raw) in Signal::ALL.iter().zip(raws) {
+        for (i, q) in signal_q_of(cols, *signal, raw, scope)
             .into_iter()
             .enumerate()
         {
@@ -256,11 +265,10 @@ fn combined_means(store: &Store, cols: &RowColumns, scope: RankScope) -> Result<
             }
         }
     }
-    Ok(sum
-        .into_iter()
+    sum.into_iter()
         .zip(count)
         .map(|(s, c)| (c > 0).then(|| (s / f64::from(c)) as f32))
-        .collect())
+        .collect()
 }
 
 /// q(x) under `choice` for every sample of `cols`, exactly: what a draw, a report and an
@@ -270,14 +278,19 @@ pub fn q_column(
     cols: &RowColumns,
     choice: QualityChoice,
 ) -> Result<Vec<Option<f32>>> {
-    match choice.signal.signal() {
-        Some(signal) => signal_q(store, cols, signal, choice.scope),
+    Ok(match choice.signal.signal() {
+        Some(signal) => signal_q_of(
+            cols,
+            signal,
+            &raw_column(store, signal, cols)?,
+            choice.scope,
+        ),
         None => {
-            let means = combined_means(store, cols, choice.scope)?;
+            let means = combined_means(cols, &raw_columns(store, cols)?, choice.scope);
             let neg: Vec<Option<f32>> = means.iter().map(|m| m.map(|x| -x)).collect();
-            Ok(mix::grouped_quality(&neg, &cols.groups(choice.scope)))
+            mix::grouped_quality(&neg, &cols.groups(choice.scope))
         }
-    }
+    })
 }
 
 /// Sorted values per group of `scope`, thinned to at most 4097 each.
@@ -344,16 +357,16 @@ pub struct PoolScales {
 pub fn compute_quantiles(store: &Store) -> Result<PoolScales> {
     let cols = RowColumns::read(store)?;
     let stamp = topic_stamp(store)?;
+    let raws = raw_columns(store, &cols)?;
     let mut signals = Vec::new();
-    for signal in Signal::ALL {
+    for (signal, raw) in Signal::ALL.into_iter().zip(&raws) {
         let Some(fp) = current_fp(store, signal)? else {
             continue;
         };
-        let raw = raw_column(store, signal, &cols)?;
         signals.push((signal, quantiles_of(&cols, fp, stamp, |_| Ok(raw.clone()))?));
     }
     let combined = quantiles_of(&cols, combined_id(store)?, stamp, |scope| {
-        combined_means(store, &cols, scope)
+        Ok(combined_means(&cols, &raws, scope))
     })?;
     Ok(PoolScales { signals, combined })
 }
