@@ -230,6 +230,15 @@ pub(super) fn solve_with_topics(
     for k in 0..g.n() {
         g.lo[k] = g.lo[k].min(supply[k]);
     }
+    let reachable: f64 = supply.iter().sum();
+    if reachable < t_budget {
+        return Err(MixError::BudgetUnreachable {
+            requested: problem.params.tokens,
+            reachable: reachable as u64,
+            max_repeat: problem.params.max_repeat,
+            eligible: problem.weighted.exclusions.eligible,
+        });
+    }
     let room: f64 = (0..g.n()).map(|k| g.hi[k].min(supply[k])).sum();
     if room < t_budget * (1.0 - 1e-9) {
         return Err(MixError::TopicBoundsInfeasible {
