@@ -15,9 +15,7 @@ fn rows(path: &str) -> Vec<Value> {
     let raw = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     raw.lines()
         .enumerate()
-        .map(|(i, l)| {
-            serde_json::from_str(l).unwrap_or_else(|e| panic!("{path}:{}: {e}", i + 1))
-        })
+        .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("{path}:{}: {e}", i + 1)))
         .collect()
 }
 
@@ -62,7 +60,11 @@ fn reference_fixture_is_disjoint_from_pool_and_heldout() {
     let reference = rows(DEMO_MINI_REFERENCE);
     let pool = rows(DEMO_MINI);
     let heldout = rows(DEMO_MINI_HELDOUT);
-    assert!(reference.len() >= 100, "{} reference samples", reference.len());
+    assert!(
+        reference.len() >= 100,
+        "{} reference samples",
+        reference.len()
+    );
     for (name, other, doc) in [
         ("pool", &pool, chapter_doc as fn(&Value) -> String),
         ("held-out", &heldout, whole_doc),
@@ -85,7 +87,11 @@ fn reference_fixture_is_disjoint_from_pool_and_heldout() {
         }
     }
     let texts: HashSet<String> = reference.iter().map(|v| norm(field(v, "text"))).collect();
-    assert_eq!(texts.len(), reference.len(), "a text repeats inside the reference");
+    assert_eq!(
+        texts.len(),
+        reference.len(),
+        "a text repeats inside the reference"
+    );
     for v in &reference {
         for label in LABELS {
             assert!(

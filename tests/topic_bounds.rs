@@ -74,8 +74,16 @@ fn topic_bounds_lift_the_starved_topics() {
     bounded_args.extend(args);
     bounded_args.extend(["--topic-bounds", "0.5,2", "--json"]);
     let bounded = env.run(&bounded_args).ok().json();
-    assert_eq!(under_half(&bounded), Vec::<u64>::new(), "{}", bounded["topics"]);
-    assert_eq!(bounded["params"]["bounds"]["topic_relative"], serde_json::json!([0.5, 2.0]));
+    assert_eq!(
+        under_half(&bounded),
+        Vec::<u64>::new(),
+        "{}",
+        bounded["topics"]
+    );
+    assert_eq!(
+        bounded["params"]["bounds"]["topic_relative"],
+        serde_json::json!([0.5, 2.0])
+    );
     let err = bounded["budget_error"].as_f64().unwrap();
     assert!(err.abs() < 0.02, "{bounded}");
     for r in topic_ratios(&env, "bounded") {
@@ -88,7 +96,10 @@ fn topic_bounds_lift_the_starved_topics() {
     assert_eq!(again["changes"]["params_changed"], false);
     assert_eq!(again["changes"]["count_changes"], 0);
     assert_eq!(again["topics"], bounded["topics"]);
-    let dropped = env.run(&["mix", "bounded", "--no-bounds", "--json"]).ok().json();
+    let dropped = env
+        .run(&["mix", "bounded", "--no-bounds", "--json"])
+        .ok()
+        .json();
     assert!(dropped["params"]["bounds"].get("topic_relative").is_none());
     assert_eq!(under_half(&dropped), under_half(&free));
 
@@ -118,22 +129,44 @@ fn impossible_topic_bounds_are_refused() {
         ("x,2", "--topic-bounds: LOW is not a number"),
     ] {
         let err = refused(env.run(&[
-            "mix", "m", "--tokens", &budget, "--kernel", "natural", "--topic-bounds", bounds,
+            "mix",
+            "m",
+            "--tokens",
+            &budget,
+            "--kernel",
+            "natural",
+            "--topic-bounds",
+            bounds,
         ]));
         assert!(err.contains(needle), "{bounds}: {err}");
     }
     // More than the pool holds: the budget's own error, not the topics'.
     let twice = (2 * env.stats()["tokens"].as_u64().unwrap()).to_string();
     let err = refused(env.run(&[
-        "mix", "m", "--tokens", &twice, "--kernel", "natural", "--max-repeat", "1",
-        "--topic-bounds", "0.5,1",
+        "mix",
+        "m",
+        "--tokens",
+        &twice,
+        "--kernel",
+        "natural",
+        "--max-repeat",
+        "1",
+        "--topic-bounds",
+        "0.5,1",
     ]));
     assert!(err.contains("the pool cannot reach"), "{err}");
     // Without topics, the flag says what to run.
     let bare = Env::new();
     bare.run(&["append", DEMO_MINI]).ok();
     let err = refused(bare.run(&[
-        "mix", "m", "--tokens", &budget, "--kernel", "natural", "--topic-bounds", "0.5,2",
+        "mix",
+        "m",
+        "--tokens",
+        &budget,
+        "--kernel",
+        "natural",
+        "--topic-bounds",
+        "0.5,2",
     ]));
     assert!(err.contains("samplemix topics"), "{err}");
 }

@@ -341,7 +341,9 @@ pub fn topics_under(topics: &[(u32, u64, u64)], fraction: f64) -> Vec<u32> {
     }
     topics
         .iter()
-        .filter(|&&(_, p, m)| p > 0 && (m as f64 / mix as f64) < fraction * (p as f64 / pool as f64))
+        .filter(|&&(_, p, m)| {
+            p > 0 && (m as f64 / mix as f64) < fraction * (p as f64 / pool as f64)
+        })
         .map(|t| t.0)
         .collect()
 }

@@ -227,8 +227,8 @@ pub(super) fn solve_with_topics(
             supply[k as usize] += cap * f64::from(s.tokens);
         }
     }
-    for k in 0..g.n() {
-        g.lo[k] = g.lo[k].min(supply[k]);
+    for (lo, &sup) in g.lo.iter_mut().zip(&supply) {
+        *lo = lo.min(sup);
     }
     let reachable: f64 = supply.iter().sum();
     if reachable < t_budget {
@@ -347,11 +347,11 @@ fn worst_topic(
     let t_budget = problem.params.tokens as f64;
     let pool: f64 = g.natural.iter().sum::<f64>().max(1.0);
     let mut worst: Option<(usize, f64, f64)> = None;
-    for k in 0..g.n() {
+    for (k, &t) in tokens.iter().enumerate() {
         let tol = 1e-3 * g.natural[k] / pool * t_budget + 1e-9 * t_budget;
-        let v = (g.lo[k] - tokens[k]).max(tokens[k] - g.hi[k]);
+        let v = (g.lo[k] - t).max(t - g.hi[k]);
         if v > tol && worst.is_none_or(|(_, _, wv)| v > wv) {
-            worst = Some((k, tokens[k], v));
+            worst = Some((k, t, v));
         }
     }
     worst.map(|(k, t, _)| (k, t))

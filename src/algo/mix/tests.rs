@@ -294,7 +294,10 @@ fn topic_ratios(p: &[MixSample], counts: &[u16]) -> Vec<f64> {
         nat[t] += u64::from(s.tokens);
         mix[t] += u64::from(c) * u64::from(s.tokens);
     }
-    let (np, mp) = (nat.iter().sum::<u64>() as f64, mix.iter().sum::<u64>() as f64);
+    let (np, mp) = (
+        nat.iter().sum::<u64>() as f64,
+        mix.iter().sum::<u64>() as f64,
+    );
     (0..7)
         .map(|t| (mix[t] as f64 / mp) / (nat[t] as f64 / np))
         .collect()
@@ -325,9 +328,15 @@ fn topic_bounds_hold_inside_the_budget() {
     let d = draw(&p, &s, &w, &topic_bounded(budget, 0.6, 1.4)).unwrap();
     let r = topic_ratios(&p, &d.counts);
     for (t, &x) in r.iter().enumerate() {
-        assert!((0.6 * 0.98..=1.4 * 1.02).contains(&x), "topic {t}: {x} ({r:?})");
+        assert!(
+            (0.6 * 0.98..=1.4 * 1.02).contains(&x),
+            "topic {t}: {x} ({r:?})"
+        );
     }
-    assert!((r[0] - 0.6).abs() < 0.02 && (r[6] - 1.4).abs() < 0.03, "{r:?}");
+    assert!(
+        (r[0] - 0.6).abs() < 0.02 && (r[6] - 1.4).abs() < 0.03,
+        "{r:?}"
+    );
     assert!((d.tokens as f64 - budget as f64).abs() / (budget as f64) < 1e-3);
     // The same inputs draw the same counts.
     let again = draw(&p, &s, &w, &topic_bounded(budget, 0.6, 1.4)).unwrap();
@@ -392,7 +401,10 @@ fn topic_bounds_relax_an_unreachable_minimum_and_refuse_impossible_maximums() {
     let r = topic_ratios(&p, &d.counts);
     assert!(r[0] < 0.05, "{r:?}");
     for (t, &x) in r.iter().enumerate().skip(4) {
-        assert!((0.5 * 0.97..=3.0 * 1.03).contains(&x), "topic {t}: {x} ({r:?})");
+        assert!(
+            (0.5 * 0.97..=3.0 * 1.03).contains(&x),
+            "topic {t}: {x} ({r:?})"
+        );
     }
     // Maximums of 1x natural cannot fill the budget when three topics supply nothing.
     let err = draw(&p, &s, &w, &topic_bounded(budget, 0.5, 1.0)).unwrap_err();
@@ -409,10 +421,7 @@ fn topic_bounds_relax_an_unreachable_minimum_and_refuse_impossible_maximums() {
             Err(MixError::BadParameter { .. })
         ));
     }
-    let no_topics: Vec<MixSample> = p
-        .iter()
-        .map(|x| MixSample { topic: None, ..*x })
-        .collect();
+    let no_topics: Vec<MixSample> = p.iter().map(|x| MixSample { topic: None, ..*x }).collect();
     let err = draw(&no_topics, &s, &nat, &topic_bounded(budget, 0.5, 2.0)).unwrap_err();
     assert!(err.to_string().contains("samplemix topics"), "{err}");
 }
