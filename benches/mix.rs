@@ -152,7 +152,10 @@ fn main() {
         // Topic bounds (256 topics), alone and with the source bounds above.
         for (label, with_sources) in [
             ("--topic-bounds 0.5,2", false),
-            ("--topic-bounds 0.5,2 --source-bounds 0.5,2 --min-share src0=0.2", true),
+            (
+                "--topic-bounds 0.5,2 --source-bounds 0.5,2 --min-share src0=0.2",
+                true,
+            ),
         ] {
             let mut tb = if with_sources {
                 bounded.clone()

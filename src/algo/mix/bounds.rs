@@ -163,9 +163,11 @@ impl Cells {
         let (mut expected, mut max) = (vec![0.0f64; n], vec![0.0f64; n]);
         let mut samples = Vec::with_capacity(problem.samples.len());
         let mut topic_tokens = vec![0.0f64; n_g];
+        let mut largest = vec![0u32; n];
         for ((s, &wx), &k) in problem.samples.iter().zip(w_eff).zip(&g.group) {
             let cell = s.source as usize * n_g + k as usize;
             if wx > 0.0 {
+                largest[cell] = largest[cell].max(s.tokens);
                 let t = f64::from(s.tokens);
                 let e = (solved.scale[s.source as usize] * wx).min(cap) * t;
                 expected[cell] += e;
@@ -177,12 +179,18 @@ impl Cells {
                 ..*s
             });
         }
+        // A topic rounds like one held at a bound when it is within what the rounding can move
+        // it: the largest sample of each of its cells, added up (each cell ends within about
+        // one sample of its expected tokens), or twice the tolerance of the alternating solve.
         let t_budget = problem.params.tokens as f64;
         let pool: f64 = g.natural.iter().sum::<f64>().max(1.0);
+        let mut reach = vec![0.0f64; n_g];
+        for (c, &l) in largest.iter().enumerate() {
+            reach[c % n_g] += f64::from(l);
+        }
         let topic_pin: Vec<Pin> = (0..n_g)
             .map(|k| {
-                // Twice the tolerance the alternating solve stops at.
-                let tol = 2e-3 * g.natural[k] / pool * t_budget + 1e-9 * t_budget;
+                let tol = (2e-3 * g.natural[k] / pool * t_budget + 1e-9 * t_budget).max(reach[k]);
                 if g.lo[k] > 0.0 && topic_tokens[k] <= g.lo[k] + tol {
                     Pin::Min
                 } else if topic_tokens[k] >= g.hi[k] - tol {
