@@ -84,8 +84,10 @@ fn topic_bounds_lift_the_starved_topics() {
         bounded["params"]["bounds"]["topic_relative"],
         serde_json::json!([0.5, 2.0])
     );
+    // About 100 samples drawn, most topics held at a bound (rounded to their side of it): the
+    // budget holds to a few samples (on the 2,973-sample demo store: within 0.5%).
     let err = bounded["budget_error"].as_f64().unwrap();
-    assert!(err.abs() < 0.02, "{bounded}");
+    assert!(err.abs() < 0.05, "{bounded}");
     for r in topic_ratios(&env, "bounded") {
         assert!((0.5..=2.1).contains(&r), "{r}");
     }
