@@ -17,7 +17,7 @@ fn append_then_stats_get_and_query() {
 
     let st = env.stats();
     assert_eq!(st["samples"], 200);
-    assert_eq!(st["format_version"], 1);
+    assert_eq!(st["format_version"], samplemix::store::FORMAT_VERSION);
     assert_eq!(st["index"]["docs"], 200);
     assert_eq!(st["index"]["behind_by"], 0);
     let sources: Vec<&str> = st["sources"]

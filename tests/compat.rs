@@ -276,6 +276,30 @@ fn reading_commands_read_the_frozen_store_in_place_and_change_nothing() {
         .json();
     assert_eq!(u(&ev, "heldout_texts"), 42);
 
+    // The quality flags of store format 2 read a format-1 store as it is: lm ranked within
+    // sources, from scales computed in memory (a reader writes none).
+    let r = query(
+        &env,
+        &[
+            "--rank-within",
+            "source",
+            "--sort",
+            "quality",
+            "--limit",
+            "100",
+        ],
+    );
+    assert_eq!(u(&r, "total"), 48);
+    let g = env
+        .run(&["get", "books/emma/ch018-p03", "--json"])
+        .ok()
+        .json();
+    let lm = &g["signals"][0];
+    assert_eq!(lm["signal"], "lm");
+    close(&lm["q_pool"], 0.927_083_333_333_333_4);
+    assert!(lm["q_source"].as_f64().unwrap() > 0.5);
+    assert_eq!(g["signals"].as_array().unwrap().len(), 2, "lm and combined");
+
     assert_eq!(
         tree_digest(&frozen()),
         before,
@@ -324,6 +348,22 @@ fn the_writer_opens_it_and_new_data_goes_in_beside_the_old() {
     let env = Env::copy_of(&frozen());
     // Its scores are current for the default model at --max-tokens 16, its topics too.
     let r = score(&env);
+    // The writer migrated it to store format 2 (table `signals`), changing nothing else.
+    let format: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.store.join("FORMAT")).unwrap()).unwrap();
+    assert_eq!(
+        (
+            format["format_version"].as_u64(),
+            format["created_by"].as_str()
+        ),
+        (Some(2), Some("samplemix 0.1.0"))
+    );
+    assert_eq!(env.stats()["format_version"], 2);
+    let r2 = env
+        .run(&["quality", "compute", "repetition", "--json"])
+        .ok()
+        .json();
+    assert_eq!(u(&r2, "computed"), 48);
     assert_eq!(r["model_work"], false);
     assert_eq!(u(&r, "already_scored"), 48);
     let r = env.run(&["topics", "--json"]).ok().json();

@@ -49,6 +49,8 @@ fn report_files_and_contents() {
         max_repeat: 4,
         bounds: ShareBounds::default(),
         density_grid: None,
+        quality: Default::default(),
+        rank_within: Default::default(),
     };
     let record = mix::draw(&p, &spec).unwrap();
     let r = report::build("m", &record, &p).unwrap();
@@ -107,6 +109,8 @@ fn a_source_held_at_its_bound_is_not_warned_about_but_one_past_2x_is() {
         max_repeat: 4,
         bounds: ShareBounds::default(),
         density_grid: None,
+        quality: Default::default(),
+        rank_within: Default::default(),
     };
     let free = mix::draw(&p, &spec).unwrap();
     let warned = mixes::share_warnings(&free);

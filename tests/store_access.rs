@@ -76,12 +76,9 @@ fn a_store_of_a_newer_format_is_refused() {
     env.run(&["append", s(&f)]).ok();
     let format = env.store.join("FORMAT");
     let text = std::fs::read_to_string(&format).unwrap();
-    assert!(text.contains("\"format_version\": 1"), "{text}");
-    std::fs::write(
-        &format,
-        text.replace("\"format_version\": 1", "\"format_version\": 99"),
-    )
-    .unwrap();
+    let current = format!("\"format_version\": {}", samplemix::store::FORMAT_VERSION);
+    assert!(text.contains(&current), "{text}");
+    std::fs::write(&format, text.replace(&current, "\"format_version\": 99")).unwrap();
     for args in [vec!["stats"], vec!["append", s(&f)], vec!["get", "f-1"]] {
         let r = env.run(&args);
         assert_eq!(r.code, 1, "{args:?}");

@@ -113,13 +113,15 @@ const fn min(feature: Feature, threshold: f64, width: f64) -> Rule {
 /// 4-gram <= 0.20, 0.18, 0.16 of the characters; duplicated 5- to 10-grams <= 0.15 to 0.10.
 /// Gopher quality: mean word length 3 to 10; symbols (`#`, `...`, `…`) per word <= 0.1; at
 /// least 80% of words with an alphabetic character; stop words (the Gopher eight) present,
-/// here as a share of words >= 0.04. FineWeb: lines ending in terminal punctuation, here >=
+/// here as a share of words >= 0.02. FineWeb: lines ending in terminal punctuation, here >=
 /// 0.05 (FineWeb drops a document under 0.12; hard-wrapped prose and code sit near 0.1, texts
 /// whose words were shuffled at 0). Ours: unique word ratio >= 0.2 (keyword spam); sentence
-/// case, the share of words ending a sentence (`.`, `!`, `?`) followed by a capital or a
-/// non-letter, >= 0.5 (shuffled text); navigation lines, lines with two or more standalone
-/// separators (`|`, `>`, `»`, `›`, `·`, `•`, `--`, `–`, `—`, `/`, `::`), <= 0.1 (menus and
-/// breadcrumbs). Short lines and the alphabetic character ratio are stored but not scored.
+/// case, the share of words ending a sentence (`.`, `!`, `?`) that the next word on the same
+/// line follows with a capital or a non-letter, >= 0.5 (shuffled text; the same line only, so
+/// that a comment's full stop before a line of code is no sentence end); navigation lines,
+/// lines with two or more standalone separators (`|`, `>`, `»`, `›`, `·`, `•`, `--`, `–`, `—`,
+/// `/`, `::`), <= 0.05 (menus and breadcrumbs). The thresholds of our rules and the widths were
+/// set on the demo corpus (docs/method.md, "The repetition signal"). Short lines and the alphabetic character ratio are stored but not scored.
 pub const RULES: [Rule; 22] = [
     max(Feature::DupLineFrac, 0.30, 0.05),
     max(Feature::DupParaFrac, 0.30, 0.05),
@@ -141,8 +143,8 @@ pub const RULES: [Rule; 22] = [
     min(Feature::UniqueWordRatio, 0.2, 0.05),
     min(Feature::SentenceCaseFrac, 0.5, 0.1),
     min(Feature::LinePunctFrac, 0.05, 0.02),
-    min(Feature::StopWordFrac, 0.04, 0.01),
-    max(Feature::NavLineFrac, 0.1, 0.03),
+    min(Feature::StopWordFrac, 0.02, 0.01),
+    max(Feature::NavLineFrac, 0.05, 0.02),
 ];
 
 /// The score of a text's features: the geometric mean of the rules' pass probabilities, in
@@ -238,24 +240,76 @@ fn duplicates(items: &mut [(u64, u32)]) -> (f32, f32) {
     )
 }
 
-/// Line and paragraph features: (lines, paragraphs) as (hash, chars), lines ending in terminal
-/// punctuation, short lines, navigation lines.
-struct Lines {
+/// What one pass over the lines and their tokens counts.
+#[derive(Default)]
+struct Scan {
+    /// Non-empty lines and paragraphs as (hash, characters).
     lines: Vec<(u64, u32)>,
     paras: Vec<(u64, u32)>,
+    /// Lines ending in terminal punctuation, short lines, navigation lines.
     punct: u32,
     short: u32,
     nav: u32,
+    /// Words: lower-case hashes and characters.
+    hashes: Vec<u64>,
+    chars: Vec<u32>,
+    alpha_words: u32,
+    stop: u32,
+    sentence_ends: u32,
+    sentence_case: u32,
+    /// Alphabetic and non-whitespace characters of the text.
+    alpha_chars: u64,
+    non_space: u64,
 }
 
-fn lines(text: &str) -> Lines {
-    let mut out = Lines {
-        lines: Vec::new(),
-        paras: Vec::new(),
-        punct: 0,
-        short: 0,
-        nav: 0,
-    };
+/// The tokens of one line: words, separators, sentence ends, characters.
+fn scan_tokens(line: &str, stop: &[u64; 8], out: &mut Scan) {
+    let mut prev_ends = false;
+    let mut seps = 0;
+    for tok in line.split_whitespace() {
+        if prev_ends {
+            out.sentence_ends += 1;
+            let first = tok.chars().next().unwrap_or(' ');
+            if !first.is_alphabetic() || first.is_uppercase() {
+                out.sentence_case += 1;
+            }
+        }
+        prev_ends = tok.ends_with(['.', '!', '?']);
+        if SEPARATORS.contains(&tok) {
+            seps += 1;
+        }
+        let mut alpha = 0u32;
+        for c in tok.chars() {
+            out.non_space += 1;
+            if c.is_alphabetic() {
+                alpha += 1;
+            }
+        }
+        out.alpha_chars += u64::from(alpha);
+        let core = tok.trim_matches(|c: char| !c.is_alphanumeric());
+        if core.is_empty() {
+            continue;
+        }
+        let (h, n) = word_hash(core);
+        if alpha > 0 {
+            // Trimming drops no letter: a token with one has a core with one.
+            out.alpha_words += 1;
+        }
+        if stop.contains(&h) {
+            out.stop += 1;
+        }
+        out.hashes.push(h);
+        out.chars.push(n);
+    }
+    if seps >= 2 {
+        out.nav += 1;
+    }
+}
+
+/// One pass over the text's lines and tokens.
+fn scan(text: &str) -> Scan {
+    let stop = STOP_WORDS.map(|w| word_hash(w).0);
+    let mut out = Scan::default();
     let mut para: Option<(u64, u32)> = None;
     for raw in text.split('\n') {
         let line = raw.trim();
@@ -276,76 +330,16 @@ fn lines(text: &str) -> Lines {
         if chars <= 30 {
             out.short += 1;
         }
-        let seps = line
-            .split_whitespace()
-            .filter(|t| SEPARATORS.contains(t))
-            .take(2)
-            .count();
-        if seps >= 2 {
-            out.nav += 1;
-        }
+        scan_tokens(line, &stop, &mut out);
     }
     out.paras.extend(para);
     out
 }
 
-/// Word-level counts.
-struct Words {
-    hashes: Vec<u64>,
-    chars: Vec<u32>,
-    alpha_words: u32,
-    stop: u32,
-    sentence_ends: u32,
-    sentence_case: u32,
-}
-
-fn words(text: &str) -> Words {
-    let stop: Vec<u64> = STOP_WORDS.iter().map(|w| word_hash(w).0).collect();
-    let mut w = Words {
-        hashes: Vec::new(),
-        chars: Vec::new(),
-        alpha_words: 0,
-        stop: 0,
-        sentence_ends: 0,
-        sentence_case: 0,
-    };
-    let mut prev_ends = false;
-    for tok in text.split_whitespace() {
-        if prev_ends {
-            let first = tok.chars().next().unwrap_or(' ');
-            if !first.is_alphabetic() || first.is_uppercase() {
-                w.sentence_case += 1;
-            }
-        }
-        prev_ends = tok.ends_with(['.', '!', '?']);
-        if prev_ends {
-            w.sentence_ends += 1;
-        }
-        let core = tok.trim_matches(|c: char| !c.is_alphanumeric());
-        if core.is_empty() {
-            continue;
-        }
-        let (h, n) = word_hash(core);
-        if core.chars().any(char::is_alphabetic) {
-            w.alpha_words += 1;
-        }
-        if stop.contains(&h) {
-            w.stop += 1;
-        }
-        w.hashes.push(h);
-        w.chars.push(n);
-    }
-    // The last token ends no sentence that a next word could start.
-    if prev_ends {
-        w.sentence_ends -= 1;
-    }
-    w
-}
-
 /// The n-gram features: the character share of the most frequent repeated 2-, 3- and 4-gram,
 /// and the character share of words covered by repeated 5- to 10-grams (every occurrence after
 /// the first).
-fn ngrams(words: &Words, out: &mut [f32]) {
+fn ngrams(words: &Scan, out: &mut [f32]) {
     let n_words = words.hashes.len();
     let mut prefix = Vec::with_capacity(n_words + 1);
     prefix.push(0u64);
@@ -364,8 +358,8 @@ fn ngrams(words: &Words, out: &mut [f32]) {
             break;
         }
         let m = n_words - n + 1;
-        for i in 0..m {
-            h[i] = combine(h[i], words.hashes[i + n - 1]);
+        for (x, &w) in h.iter_mut().zip(&words.hashes[n - 1..]) {
+            *x = combine(*x, w);
         }
         h.truncate(m);
         pairs.clear();
@@ -405,29 +399,19 @@ fn ngrams(words: &Words, out: &mut [f32]) {
 /// The features of `text`, in the order of [`FEATURE_NAMES`].
 pub fn features(text: &str) -> Vec<f32> {
     let mut f = vec![0f32; FEATURE_NAMES.len()];
-    let mut l = lines(text);
-    let n_lines = l.lines.len() as f32;
-    (f[0], f[1]) = duplicates(&mut l.lines);
-    (f[2], f[3]) = duplicates(&mut l.paras);
+    let mut w = scan(text);
+    let n_lines = w.lines.len() as f32;
+    (f[0], f[1]) = duplicates(&mut w.lines);
+    (f[2], f[3]) = duplicates(&mut w.paras);
     if n_lines > 0.0 {
-        f[Feature::LinePunctFrac as usize] = l.punct as f32 / n_lines;
-        f[Feature::ShortLineFrac as usize] = l.short as f32 / n_lines;
-        f[Feature::NavLineFrac as usize] = l.nav as f32 / n_lines;
+        f[Feature::LinePunctFrac as usize] = w.punct as f32 / n_lines;
+        f[Feature::ShortLineFrac as usize] = w.short as f32 / n_lines;
+        f[Feature::NavLineFrac as usize] = w.nav as f32 / n_lines;
     }
-    let w = words(text);
     let n_words = w.hashes.len();
     ngrams(&w, &mut f);
-    let (mut alpha, mut non_space) = (0u64, 0u64);
-    for c in text.chars() {
-        if !c.is_whitespace() {
-            non_space += 1;
-            if c.is_alphabetic() {
-                alpha += 1;
-            }
-        }
-    }
-    if non_space > 0 {
-        f[Feature::AlphaCharRatio as usize] = (alpha as f64 / non_space as f64) as f32;
+    if w.non_space > 0 {
+        f[Feature::AlphaCharRatio as usize] = (w.alpha_chars as f64 / w.non_space as f64) as f32;
     }
     f[Feature::SentenceCaseFrac as usize] = if w.sentence_ends > 0 {
         w.sentence_case as f32 / w.sentence_ends as f32
@@ -437,7 +421,7 @@ pub fn features(text: &str) -> Vec<f32> {
     f[Feature::Words as usize] = n_words as f32;
     if n_words > 0 {
         let nw = n_words as f64;
-        let mut sorted = w.hashes.clone();
+        let mut sorted = std::mem::take(&mut w.hashes);
         sorted.sort_unstable();
         sorted.dedup();
         f[Feature::UniqueWordRatio as usize] = (sorted.len() as f64 / nw) as f32;
@@ -498,8 +482,8 @@ mod tests {
         assert!((feat(t, Feature::ShortLineFrac) - 1.0).abs() < 1e-6);
         assert!((feat(t, Feature::NavLineFrac) - 1.0 / 3.0).abs() < 1e-6);
         assert_eq!(feat(t, Feature::Words), 9.0);
-        // "world." is followed by "This" (a capital), "fine!" by "short" (not one).
-        assert_eq!(feat(t, Feature::SentenceCaseFrac), 0.5);
+        // "world." is followed by "This" (a capital); "fine!" ends its line: no sentence end.
+        assert_eq!(feat(t, Feature::SentenceCaseFrac), 1.0);
         assert_eq!(feat("end. then more", Feature::SentenceCaseFrac), 0.0);
         assert!((feat("# a # b", Feature::SymbolWordRatio) - 1.0).abs() < 1e-6);
         assert!((feat("the cat and 42", Feature::StopWordFrac) - 0.5).abs() < 1e-6);

@@ -52,6 +52,17 @@ pub(super) fn run(store: &Path, id: &str, json: bool) -> Result<ExitCode> {
             )?;
         }
     }
+    for sv in &v.signals {
+        writeln!(
+            out,
+            "signal     {:<10} raw {}, q pool {}, q source {}, q topic {}",
+            sv.signal,
+            opt(sv.raw),
+            opt(sv.q_pool),
+            opt(sv.q_source),
+            opt(sv.q_topic)
+        )?;
+    }
     writeln!(
         out,
         "topic      {}",

@@ -104,6 +104,8 @@ pub struct MixArgs {
     #[arg(long, value_name = "FILE.toml|FILE.json")]
     pub config: Option<PathBuf>,
     #[command(flatten)]
+    pub quality: super::quality::QualityFlags,
+    #[command(flatten)]
     pub json: JsonFlag,
 }
 
@@ -230,6 +232,8 @@ struct Given {
     cfg_min_share: Option<Vec<(String, f64)>>,
     cfg_max_share: Option<Vec<(String, f64)>>,
     no_bounds: bool,
+    /// `--quality`, `--rank-within`.
+    quality: super::quality::QualityFlags,
 }
 
 impl Given {
@@ -256,6 +260,7 @@ impl Given {
             cfg_min_share: None,
             cfg_max_share: None,
             no_bounds: args.no_bounds,
+            quality: args.quality,
         };
         match &args.config {
             Some(path) => given.with_config(path, read_config(path)?),
@@ -342,6 +347,16 @@ fn resolve(name: &str, given: &Given, saved: Option<&MixSpec>) -> Result<MixSpec
             .unwrap_or(DEFAULT_MAX_REPEAT),
         bounds: resolve_bounds(given, saved)?,
         density_grid: saved.and_then(|s| s.density_grid),
+        quality: given
+            .quality
+            .signal()
+            .or(saved.map(|s| s.quality))
+            .unwrap_or_default(),
+        rank_within: given
+            .quality
+            .scope()
+            .or(saved.map(|s| s.rank_within))
+            .unwrap_or_default(),
     })
 }
 
@@ -534,7 +549,7 @@ pub fn run(store: &Path, args: MixArgs) -> Result<ExitCode> {
         _ => None,
     };
     let spec = resolve(&args.name, &given, saved.as_ref())?;
-    let pool = mixes::load(&st)?;
+    let pool = mixes::load_with(&st, spec.quality_choice())?;
     if pool.samples.is_empty() {
         bail!(
             "the store {} holds no samples: run `samplemix append` first",
@@ -542,6 +557,15 @@ pub fn run(store: &Path, args: MixArgs) -> Result<ExitCode> {
         );
     }
     let started = std::time::Instant::now();
+    let needs_q = matches!(
+        spec.kernel,
+        Kernel::BivariateBeta { .. } | Kernel::Linear { .. } | Kernel::QualityThreshold { .. }
+    );
+    if needs_q && pool.samples.iter().all(|s| s.q.is_none()) {
+        if let Some(hint) = super::quality::missing_q_hint(spec.quality_choice()) {
+            bail!(hint);
+        }
+    }
     let record = mix_stage::draw(&pool, &spec)?;
     let draw_seconds = started.elapsed().as_secs_f64();
     let topics = mixes::topic_shares(&pool, &record.counts);
@@ -596,6 +620,10 @@ fn print_text(name: &str, spec: &MixSpec, r: &MixRecord, diff: Option<&MixDiff>)
         spec.seed,
         spec.max_repeat
     );
+    let choice = spec.quality_choice();
+    if !choice.is_default() {
+        println!("q(x) from {}", choice.describe());
+    }
     let ex = &r.exclusions;
     if ex.no_quality + ex.no_diversity + ex.no_topic + ex.zero_tokens > 0 {
         println!(
@@ -669,6 +697,8 @@ mod tests {
                 ..ShareBounds::default()
             },
             density_grid: None,
+            quality: Default::default(),
+            rank_within: Default::default(),
         }
     }
 

@@ -188,6 +188,9 @@ pub struct QueryArgs {
     /// Print whole texts instead of snippets.
     #[arg(long)]
     pub full: bool,
+    /// `--quality`, `--rank-within`: what q(x) means for the quality filter, sort and output.
+    #[command(flatten)]
+    pub quality: quality::QualityFlags,
     #[command(flatten)]
     pub json: JsonFlag,
 }

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use indicatif::ProgressBar;
 use samplemix::ingest::Input;
+use samplemix::pool::ranks::{QualityChoice, QualitySignal, RankScope};
 use samplemix::pool::Pool;
 use samplemix::stages::quality::{
     self, ClassifierComputer, RepetitionComputer, SignalComputer, SignalObserver, SignalOptions,
@@ -79,6 +80,96 @@ pub struct ComputeArgs {
     pub batch_samples: usize,
     #[command(flatten)]
     pub json: JsonFlag,
+}
+
+/// `--quality`: the signal q(x) is read from.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QualityArg {
+    /// Mean NLL under the reference model (samplemix score).
+    Lm,
+    /// The model-free repetition score (samplemix quality compute repetition).
+    Repetition,
+    /// The trained classifier's score.
+    Classifier,
+    /// The mean of the sample's q's among lm, repetition and classifier, ranked again.
+    Combined,
+}
+
+/// `--rank-within`: where q(x) is ranked.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankArg {
+    /// Among the whole pool.
+    Pool,
+    /// Among the sample's own source.
+    Source,
+    /// Among the sample's own topic (samples without a topic get no q).
+    Topic,
+}
+
+/// `--quality` and `--rank-within`, shared by mix, query and report.
+#[derive(clap::Args, Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QualityFlags {
+    /// The quality signal q(x) is read from [default: lm; a re-drawn mix: its saved one].
+    #[arg(long, value_enum)]
+    pub quality: Option<QualityArg>,
+    /// Where q(x) is ranked [default: pool; a re-drawn mix: its saved one].
+    #[arg(long, value_enum, value_name = "SCOPE")]
+    pub rank_within: Option<RankArg>,
+}
+
+impl QualityFlags {
+    /// The signal given, if any.
+    pub fn signal(&self) -> Option<QualitySignal> {
+        self.quality.map(|q| match q {
+            QualityArg::Lm => QualitySignal::Lm,
+            QualityArg::Repetition => QualitySignal::Repetition,
+            QualityArg::Classifier => QualitySignal::Classifier,
+            QualityArg::Combined => QualitySignal::Combined,
+        })
+    }
+
+    /// The scope given, if any.
+    pub fn scope(&self) -> Option<RankScope> {
+        self.rank_within.map(|r| match r {
+            RankArg::Pool => RankScope::Pool,
+            RankArg::Source => RankScope::Source,
+            RankArg::Topic => RankScope::Topic,
+        })
+    }
+
+    /// What was given, over `fallback` where nothing was.
+    pub fn choice_or(&self, fallback: QualityChoice) -> QualityChoice {
+        QualityChoice {
+            signal: self.signal().unwrap_or(fallback.signal),
+            scope: self.scope().unwrap_or(fallback.scope),
+        }
+    }
+}
+
+/// What to run when no sample has a q under `choice` (`None` for today's `lm` over the pool,
+/// whose absence the draw itself explains).
+pub fn missing_q_hint(choice: QualityChoice) -> Option<String> {
+    if choice.is_default() {
+        return None;
+    }
+    let signal = match choice.signal {
+        QualitySignal::Lm => "`samplemix score`",
+        QualitySignal::Repetition => "`samplemix quality compute repetition`",
+        QualitySignal::Classifier => "the classifier (train it, then apply it)",
+        QualitySignal::Combined => {
+            "a signal (`samplemix score`, `samplemix quality compute repetition`)"
+        }
+    };
+    let topics = if choice.scope == RankScope::Topic {
+        " and `samplemix topics`"
+    } else {
+        ""
+    };
+    Some(format!(
+        "no sample has a quality q under {}: run {signal}{topics} first, or choose another \
+         --quality or --rank-within",
+        choice.describe()
+    ))
 }
 
 /// `quality compute --json`: the report, and whether anything was computed.

@@ -38,7 +38,8 @@ pub(super) fn run(store: &Path, args: QueryArgs) -> Result<ExitCode> {
         limit: args.limit,
     };
     let pool = Pool::open_reader(store)?;
-    let result = pool.query(&spec, args.full)?;
+    let choice = args.quality.choice_or(Default::default());
+    let result = pool.query_with(&spec, args.full, choice)?;
     if args.json.json {
         print_json(&result)?;
     } else {

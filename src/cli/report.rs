@@ -19,6 +19,9 @@ pub struct ReportArgs {
     /// Output folder (created; report.json, sources.csv and report.html are replaced).
     #[arg(long)]
     pub out: PathBuf,
+    /// `--quality`, `--rank-within`: the q(x) the report shows [default: the mix's own].
+    #[command(flatten)]
+    pub quality: super::quality::QualityFlags,
     #[command(flatten)]
     pub json: JsonFlag,
 }
@@ -26,7 +29,8 @@ pub struct ReportArgs {
 pub fn run(store: &Path, args: ReportArgs) -> Result<ExitCode> {
     let st = Store::open_reader(store)?;
     let record = load_mix(&st, &args.name)?;
-    let pool = mixes::load(&st)?;
+    let saved = mixes::MixSpec::of(&record)?.quality_choice();
+    let pool = mixes::load_with(&st, args.quality.choice_or(saved))?;
     let r = report::build(&args.name, &record, &pool)?;
     report::write(&args.out, &r)?;
     if args.json.json {

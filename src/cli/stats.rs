@@ -48,6 +48,13 @@ pub(super) fn run(store: &Path, json: bool) -> Result<ExitCode> {
             .as_deref()
             .map_or(String::new(), |d| format!("; scorer {d}"))
     )?;
+    for sig in &s.signals {
+        writeln!(
+            out,
+            "signal          {}: {} of {} ({} not applicable); {}",
+            sig.signal, sig.computed, s.samples, sig.not_applicable, sig.description
+        )?;
+    }
     writeln!(
         out,
         "topics          {}",

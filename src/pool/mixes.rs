@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::algo::mix::{self, Kernel, MixSample, ShareBounds};
 use crate::error::{Error, Result};
+use crate::pool::ranks::{self, QualityChoice, QualitySignal, RankScope, RowColumns};
 use crate::store::{MixRecord, PoolCounters, SampleRow, ScorerState, Store, SCORER_KEY};
 
 /// Everything that determines a mix besides the pool: saved with it as JSON.
@@ -33,6 +34,17 @@ pub struct MixSpec {
     /// mixes saved before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub density_grid: Option<usize>,
+    /// The quality signal q(x) is read from (absent in mixes saved before it was recorded:
+    /// `lm`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub quality: QualitySignal,
+    /// Where q(x) is ranked (absent in mixes saved before it was recorded: `pool`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub rank_within: RankScope,
+}
+
+fn is_default<T: Default + PartialEq>(x: &T) -> bool {
+    *x == T::default()
 }
 
 impl MixSpec {
@@ -46,6 +58,14 @@ impl MixSpec {
 }
 
 impl MixSpec {
+    /// The signal and scope q(x) is read under.
+    pub fn quality_choice(&self) -> QualityChoice {
+        QualityChoice {
+            signal: self.quality,
+            scope: self.rank_within,
+        }
+    }
+
     /// The kernel, its parameters and the share bounds in a few words.
     pub fn describe(&self) -> String {
         let mut s = match &self.kernel {
@@ -56,6 +76,10 @@ impl MixSpec {
             Kernel::QualityThreshold { fraction } => format!("quality-threshold {fraction}"),
             Kernel::TopicBalanced => "topic-balanced".into(),
         };
+        let choice = self.quality_choice();
+        if !choice.is_default() {
+            s.push_str(&format!(", q from {}", choice.describe()));
+        }
         if let Some((lo, hi)) = self.bounds.relative {
             s.push_str(&format!(", sources within {lo}-{hi}x natural"));
         }
@@ -116,8 +140,13 @@ pub struct LoadedPool {
     pub scorer: String,
 }
 
-/// Reads the compact rows of the pool.
+/// Reads the compact rows of the pool, with q(x) of `lm` over the pool.
 pub fn load(store: &Store) -> Result<LoadedPool> {
+    load_with(store, QualityChoice::default())
+}
+
+/// Reads the compact rows of the pool, with q(x) of `choice` ([`ranks::q_column`]).
+pub fn load_with(store: &Store, choice: QualityChoice) -> Result<LoadedPool> {
     let counters = store.counters()?;
     let scorer = store
         .meta::<ScorerState>(SCORER_KEY)?
@@ -147,7 +176,7 @@ pub fn load(store: &Store) -> Result<LoadedPool> {
         sources[id] = name;
     }
     let mut samples = Vec::with_capacity(counters.docs as usize);
-    let mut nll = Vec::with_capacity(counters.docs as usize);
+    let mut cols = RowColumns::default();
     let scale = super::scale::DiversityScale::load(store)?;
     let mut products = Vec::with_capacity(counters.docs as usize);
     for item in store.sample_rows() {
@@ -171,11 +200,7 @@ pub fn load(store: &Store) -> Result<LoadedPool> {
             q: None,
             d: None,
         });
-        nll.push(if Some(row.quality_fp) == fp {
-            row.mean_nll
-        } else {
-            None
-        });
+        cols.push(seq, &row, fp);
         products.push(match (&scale, row.topic, row.novelty) {
             (Some(scale), Some(topic), Some(novelty)) => {
                 scale.product(topic, novelty).map(|p| p as f32)
@@ -183,8 +208,8 @@ pub fn load(store: &Store) -> Result<LoadedPool> {
             _ => None,
         });
     }
-    let q = mix::quality_from_nll(&nll);
-    drop(nll);
+    let q = ranks::q_column(store, &cols, choice)?;
+    drop(cols);
     let d = mix::rank_normalise(&products);
     for ((s, q), d) in samples.iter_mut().zip(q).zip(d) {
         s.q = q;

@@ -14,12 +14,14 @@ pub mod topic_views;
 
 pub use scale::QualityScale;
 
+use ranks::QualityChoice;
+
 use std::path::Path;
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::index::{IndexEntry, IndexScores, PoolIndex, QuerySpec};
+use crate::index::{IndexEntry, IndexScores, PoolIndex, QuerySpec, SortBy};
 use crate::store::{DocRecord, PoolCounters, SampleRow, ScorerState, Store, SCORER_KEY};
 use mirror::Mirror;
 
@@ -279,6 +281,7 @@ impl Pool {
             }
         }
         problems.extend(crate::pool::topic_views::verify(self)?);
+        problems.extend(ranks::verify(&self.store, &seqs)?);
         Ok(problems)
     }
 
@@ -338,6 +341,7 @@ impl Pool {
             index,
             size_on_disk: self.store.size_on_disk(),
             mixes: crate::pool::mixes::summaries(&self.store)?,
+            signals: ranks::signal_summaries(&self.store)?,
         })
     }
 
@@ -358,6 +362,19 @@ impl Pool {
 
     /// Searches the pool. A reader opened before the first index commit finds nothing.
     pub fn query(&self, spec: &QuerySpec, full_text: bool) -> Result<QueryResult> {
+        self.query_with(spec, full_text, QualityChoice::default())
+    }
+
+    /// Searches the pool with q(x) read under `choice`. Today's q (`lm` over the pool) is
+    /// answered by the index (mean-NLL ranges); any other signal or scope filters and sorts the
+    /// index's matches by q read from the stored scales ([`ranks::QualityRanks`]), which reads
+    /// every match's row when a quality bound or order is asked for.
+    pub fn query_with(
+        &self,
+        spec: &QuerySpec,
+        full_text: bool,
+        choice: QualityChoice,
+    ) -> Result<QueryResult> {
         if let Some(reason) = &self.index_damage {
             return Err(Error::IndexDamaged {
                 path: self.store.path().join(crate::index::INDEX_DIR),
@@ -370,8 +387,26 @@ impl Pool {
                 hits: Vec::new(),
             });
         };
+        let ranks = if choice.is_default() {
+            None
+        } else {
+            Some(ranks::QualityRanks::load(&self.store)?)
+        };
         let scale = QualityScale::load(&self.store)?;
         let mut spec = spec.clone();
+        let sort_q = spec.sort == SortBy::Quality;
+        let (min_q, max_q, limit) = (spec.min_quality, spec.max_quality, spec.limit);
+        let by_signal = ranks.is_some() && (min_q.is_some() || max_q.is_some() || sort_q);
+        if ranks.is_some() {
+            spec.min_quality = None;
+            spec.max_quality = None;
+            if sort_q {
+                spec.sort = SortBy::Relevance;
+            }
+            if by_signal {
+                spec.limit = usize::MAX;
+            }
+        }
         if spec.mean_nll_bounds.is_none() {
             spec.mean_nll_bounds = scale
                 .as_ref()
@@ -384,12 +419,39 @@ impl Pool {
                 .map(|s| s.index_filter(spec.min_diversity));
         }
         let result = index.search(&spec)?;
-        let mut hits = Vec::with_capacity(result.hits.len());
+        let mut found = Vec::with_capacity(result.hits.len());
         for hit in &result.hits {
+            let row = self.store.sample_row(hit.seq)?;
+            let q = match (&ranks, &row) {
+                (Some(r), Some(row)) => r.q(&r.sample(&self.store, hit.seq, row)?, choice),
+                (Some(_), None) => None,
+                (None, _) => row
+                    .and_then(|r| r.mean_nll)
+                    .zip(scale.as_ref())
+                    .map(|(m, s)| s.quality(f64::from(m))),
+            };
+            found.push((hit, row, q));
+        }
+        let mut total = result.total;
+        if by_signal {
+            found.retain(|(_, _, q)| {
+                q.is_some_and(|q| min_q.is_none_or(|m| q >= m) && max_q.is_none_or(|m| q <= m))
+            });
+            if sort_q {
+                found.sort_by(|a, b| {
+                    b.2.unwrap_or(0.0)
+                        .total_cmp(&a.2.unwrap_or(0.0))
+                        .then(a.0.seq.cmp(&b.0.seq))
+                });
+            }
+            total = found.len();
+            found.truncate(limit);
+        }
+        let mut hits = Vec::with_capacity(found.len());
+        for (hit, row, q) in found {
             let Some(doc) = self.store.doc(hit.seq)? else {
                 continue; // indexed by a writer after this reader's snapshot of the store
             };
-            let row = self.store.sample_row(hit.seq)?;
             let mean_nll = row.and_then(|r| r.mean_nll).map(f64::from);
             let parts = row
                 .and_then(|r| r.topic.zip(r.novelty))
@@ -405,7 +467,7 @@ impl Pool {
                 source: doc.source,
                 tokens: row.map_or(doc.tokens_estimate, |r| r.tokens),
                 relevance: hit.relevance,
-                quality: mean_nll.zip(scale.as_ref()).map(|(m, s)| s.quality(m)),
+                quality: q,
                 mean_nll,
                 diversity: parts.map(|p| p.d),
                 topic: row.and_then(|r| r.topic).map(u64::from),
@@ -414,10 +476,7 @@ impl Pool {
                 diversity_parts: parts,
             });
         }
-        Ok(QueryResult {
-            total: result.total,
-            hits,
-        })
+        Ok(QueryResult { total, hits })
     }
 }
 
@@ -481,6 +540,8 @@ pub struct PoolStats {
     pub size_on_disk: u64,
     /// The stored mixes.
     pub mixes: Vec<crate::pool::mixes::MixSummary>,
+    /// The quality signals besides `lm` that have been computed.
+    pub signals: Vec<ranks::SignalSummary>,
 }
 
 /// One source in [`PoolStats`].
@@ -548,6 +609,8 @@ pub struct SampleView {
     pub text: String,
     /// The parts of d (topic, distance, cluster score and rank, novelty, nearest sample).
     pub diversity_parts: Option<crate::pool::scale::SampleDiversity>,
+    /// Every quality signal: raw value, q per rank scope, features.
+    pub signals: Vec<ranks::SignalView>,
 }
 
 impl SampleView {
@@ -557,6 +620,10 @@ impl SampleView {
         let mean_nll = row.and_then(|r| r.mean_nll).map(f64::from);
         let scale = QualityScale::load(store)?;
         let diversity = crate::pool::topic_views::sample_diversity(store, seq, row.as_ref())?;
+        let signals = match &row {
+            Some(r) => ranks::QualityRanks::load(store)?.views(store, seq, r)?,
+            None => Vec::new(),
+        };
         let metadata = match &doc.metadata {
             None => None,
             Some(m) => Some(serde_json::from_str(m).map_err(|e| Error::Corrupt {
@@ -584,6 +651,7 @@ impl SampleView {
             diversity: diversity.as_ref().and_then(|d| d.d),
             text: doc.text,
             diversity_parts: diversity,
+            signals,
         })
     }
 }

@@ -224,29 +224,38 @@ fn oriented(signal: Signal, raw: &[Option<f32>]) -> Vec<Option<f32>> {
     }
 }
 
-/// q of `signal` in `scope` for every sample of `cols`, exactly (mid-ranks of all values).
-fn signal_q(
-    store: &Store,
+/// q of `signal` in `scope` for every sample of `cols`, exactly (mid-ranks of all values), from
+/// its raw column.
+fn signal_q_of(
     cols: &RowColumns,
     signal: Signal,
+    raw: &[Option<f32>],
     scope: RankScope,
-) -> Result<Vec<Option<f32>>> {
-    let raw = raw_column(store, signal, cols)?;
+) -> Vec<Option<f32>> {
     if signal == Signal::Lm && scope == RankScope::Pool {
-        return Ok(mix::quality_from_nll(&raw));
+        return mix::quality_from_nll(raw);
     }
-    Ok(mix::grouped_quality(
-        &oriented(signal, &raw),
-        &cols.groups(scope),
-    ))
+    mix::grouped_quality(&oriented(signal, raw), &cols.groups(scope))
+}
+
+/// The raw column of every signal, by signal id.
+fn raw_columns(store: &Store, cols: &RowColumns) -> Result<Vec<Vec<Option<f32>>>> {
+    Signal::ALL
+        .iter()
+        .map(|&s| raw_column(store, s, cols))
+        .collect()
 }
 
 /// The mean of each sample's q's (in `scope`) among the signals it has; `None` with none.
-fn combined_means(store: &Store, cols: &RowColumns, scope: RankScope) -> Result<Vec<Option<f32>>> {
+fn combined_means(
+    cols: &RowColumns,
+    raws: &[Vec<Option<f32>>],
+    scope: RankScope,
+) -> Vec<Option<f32>> {
     let mut sum = vec![0f64; cols.seqs.len()];
     let mut count = vec![0u32; cols.seqs.len()];
-    for signal in Signal::ALL {
-        for (i, q) in signal_q(store, cols, signal, scope)?
+    for (signal, raw) in Signal::ALL.iter().zip(raws) {
+        for (i, q) in signal_q_of(cols, *signal, raw, scope)
             .into_iter()
             .enumerate()
         {
@@ -256,11 +265,10 @@ fn combined_means(store: &Store, cols: &RowColumns, scope: RankScope) -> Result<
             }
         }
     }
-    Ok(sum
-        .into_iter()
+    sum.into_iter()
         .zip(count)
         .map(|(s, c)| (c > 0).then(|| (s / f64::from(c)) as f32))
-        .collect())
+        .collect()
 }
 
 /// q(x) under `choice` for every sample of `cols`, exactly: what a draw, a report and an
@@ -270,14 +278,19 @@ pub fn q_column(
     cols: &RowColumns,
     choice: QualityChoice,
 ) -> Result<Vec<Option<f32>>> {
-    match choice.signal.signal() {
-        Some(signal) => signal_q(store, cols, signal, choice.scope),
+    Ok(match choice.signal.signal() {
+        Some(signal) => signal_q_of(
+            cols,
+            signal,
+            &raw_column(store, signal, cols)?,
+            choice.scope,
+        ),
         None => {
-            let means = combined_means(store, cols, choice.scope)?;
+            let means = combined_means(cols, &raw_columns(store, cols)?, choice.scope);
             let neg: Vec<Option<f32>> = means.iter().map(|m| m.map(|x| -x)).collect();
-            Ok(mix::grouped_quality(&neg, &cols.groups(choice.scope)))
+            mix::grouped_quality(&neg, &cols.groups(choice.scope))
         }
-    }
+    })
 }
 
 /// Sorted values per group of `scope`, thinned to at most 4097 each.
@@ -344,16 +357,16 @@ pub struct PoolScales {
 pub fn compute_quantiles(store: &Store) -> Result<PoolScales> {
     let cols = RowColumns::read(store)?;
     let stamp = topic_stamp(store)?;
+    let raws = raw_columns(store, &cols)?;
     let mut signals = Vec::new();
-    for signal in Signal::ALL {
+    for (signal, raw) in Signal::ALL.into_iter().zip(&raws) {
         let Some(fp) = current_fp(store, signal)? else {
             continue;
         };
-        let raw = raw_column(store, signal, &cols)?;
         signals.push((signal, quantiles_of(&cols, fp, stamp, |_| Ok(raw.clone()))?));
     }
     let combined = quantiles_of(&cols, combined_id(store)?, stamp, |scope| {
-        combined_means(store, &cols, scope)
+        Ok(combined_means(&cols, &raws, scope))
     })?;
     Ok(PoolScales { signals, combined })
 }
@@ -533,4 +546,150 @@ impl QualityRanks {
         let g = group(&self.scales.combined, choice.scope, s.source, s.topic)?;
         q_in(g, mean, true)
     }
+}
+
+/// One signal of one sample, as `get` shows it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SignalView {
+    /// `lm`, `repetition`, `classifier` or `combined`.
+    pub signal: &'static str,
+    /// The raw value under the signal's current computer (`combined`: none).
+    pub raw: Option<f64>,
+    /// q among the pool.
+    pub q_pool: Option<f64>,
+    /// q among the sample's source.
+    pub q_source: Option<f64>,
+    /// q among the sample's topic.
+    pub q_topic: Option<f64>,
+    /// The stored features (`repetition`: named by `feature_names`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<f32>,
+    /// Names of `features`, when known.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub feature_names: &'static [&'static str],
+}
+
+impl QualityRanks {
+    /// Every signal of the sample stored under `seq` (those with a computer, and `combined`
+    /// when any has a value).
+    pub fn views(&self, store: &Store, seq: u64, row: &SampleRow) -> Result<Vec<SignalView>> {
+        let s = self.sample(store, seq, row)?;
+        let mut out = Vec::new();
+        let choices = Signal::ALL
+            .iter()
+            .map(|&x| (x.name(), Some(x)))
+            .chain([("combined", None)]);
+        for (name, signal) in choices {
+            if signal.is_some_and(|x| self.fps[x.id() as usize].is_none()) {
+                continue;
+            }
+            let q = |scope| match signal {
+                Some(x) => self.signal_q(&s, x, scope),
+                None => self.q(
+                    &s,
+                    QualityChoice {
+                        signal: QualitySignal::Combined,
+                        scope,
+                    },
+                ),
+            };
+            let (features, feature_names) = match signal {
+                Some(Signal::Repetition) => (
+                    store
+                        .signal_value(Signal::Repetition, seq)?
+                        .filter(|v| Some(v.fingerprint_id) == self.fps[1])
+                        .map(|v| v.features)
+                        .unwrap_or_default(),
+                    &crate::algo::repetition::FEATURE_NAMES[..],
+                ),
+                _ => (Vec::new(), &[][..]),
+            };
+            let view = SignalView {
+                signal: name,
+                raw: signal.and_then(|x| s.raw[x.id() as usize]).map(f64::from),
+                q_pool: q(RankScope::Pool),
+                q_source: q(RankScope::Source),
+                q_topic: q(RankScope::Topic),
+                feature_names: if features.is_empty() {
+                    &[]
+                } else {
+                    feature_names
+                },
+                features,
+            };
+            if signal.is_none() && view.q_pool.is_none() {
+                continue;
+            }
+            out.push(view);
+        }
+        Ok(out)
+    }
+}
+
+/// A computed signal, as `stats` lists it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SignalSummary {
+    /// The signal's name.
+    pub signal: &'static str,
+    /// Its current computer's fingerprint.
+    pub fingerprint: String,
+    /// The computer, for people.
+    pub description: String,
+    /// Samples with a value under it.
+    pub computed: u64,
+    /// Of those, samples it does not apply to.
+    pub not_applicable: u64,
+}
+
+/// Every signal besides `lm` that has a computer, in id order.
+pub fn signal_summaries(store: &Store) -> Result<Vec<SignalSummary>> {
+    let mut out = Vec::new();
+    for signal in [Signal::Repetition, Signal::Classifier] {
+        if let Some(st) = store.meta::<SignalState>(&signal.state_key())? {
+            out.push(SignalSummary {
+                signal: signal.name(),
+                fingerprint: st.fingerprint,
+                description: st.description,
+                computed: st.computed,
+                not_applicable: st.not_applicable,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The checks `Pool::verify` runs on the signals: every value belongs to a stored sample (`seqs`,
+/// ascending), and each signal's state counts the values under its fingerprint.
+pub(crate) fn verify(store: &Store, seqs: &[u64]) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for signal in [Signal::Repetition, Signal::Classifier] {
+        let state = store.meta::<SignalState>(&signal.state_key())?;
+        let fp = state
+            .as_ref()
+            .map(|st| SampleRow::fingerprint_id(&st.fingerprint));
+        let (mut current, mut without, mut orphans) = (0u64, 0u64, 0u64);
+        for item in store.signal_values(signal, 0) {
+            let (seq, v) = item?;
+            if seqs.binary_search(&seq).is_err() {
+                orphans += 1;
+            }
+            if Some(v.fingerprint_id) == fp {
+                current += 1;
+                without += u64::from(v.raw.is_none());
+            }
+        }
+        if orphans > 0 {
+            problems.push(format!(
+                "signal {signal}: {orphans} values belong to no stored sample"
+            ));
+        }
+        let (computed, na) = state.map_or((0, 0), |st| (st.computed, st.not_applicable));
+        if (current, without) != (computed, na) {
+            problems.push(format!(
+                "signal {signal}: {current} values under the current fingerprint ({without} not \
+                 applicable), its state counts {computed} ({na})"
+            ));
+        }
+    }
+    Ok(problems)
 }

@@ -436,4 +436,28 @@ fn topic_bounds_are_optional_in_saved_bounds() {
     };
     let back: ShareBounds = serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
     assert_eq!(back, new);
+/// Within one group, grouped q is exactly `quality_from_nll`; across groups each group is ranked
+/// on its own, and samples without a group or a value get none.
+#[test]
+fn grouped_quality_ranks_within_each_group() {
+    use super::{grouped_quality, quality_from_nll};
+    let values: Vec<Option<f32>> = vec![
+        Some(3.0),
+        Some(1.0),
+        None,
+        Some(2.0),
+        Some(1.0),
+        Some(f32::NAN),
+        Some(5.0),
+    ];
+    let one = vec![Some(0); values.len()];
+    assert_eq!(grouped_quality(&values, &one), quality_from_nll(&values));
+    let groups = vec![Some(0), Some(0), Some(1), Some(1), Some(1), Some(0), None];
+    let q = grouped_quality(&values, &groups);
+    // Group 0: 3.0 and 1.0 (the NaN has no q): 1.0 is best.
+    assert_eq!(q[0], Some(0.0));
+    assert_eq!(q[1], Some(0.5));
+    // Group 1: 2.0 and 1.0.
+    assert_eq!((q[3], q[4]), (Some(0.0), Some(0.5)));
+    assert_eq!((q[2], q[5], q[6]), (None, None, None));
 }
