@@ -149,6 +149,31 @@ fn main() {
             peak_above(base)
         );
         drop(w);
+        // Topic bounds (256 topics), alone and with the source bounds above.
+        for (label, with_sources) in [
+            ("--topic-bounds 0.5,2", false),
+            (
+                "--topic-bounds 0.5,2 --source-bounds 0.5,2 --min-share src0=0.2",
+                true,
+            ),
+        ] {
+            let mut tb = if with_sources {
+                bounded.clone()
+            } else {
+                params.clone()
+            };
+            tb.bounds.topic_relative = Some((0.5, 2.0));
+            let base = reset_peak();
+            let t = Instant::now();
+            let w = mix::weights(&samples, &sources, &Kernel::DEFAULT_BIVARIATE_BETA).unwrap();
+            let d = mix::draw(&samples, &sources, &w, &tb).unwrap();
+            let err = (d.tokens as f64 - tb.tokens as f64) / tb.tokens as f64;
+            println!(
+                "| {n} | weights + draw, {label} (budget error {err:+.1e}) | bivariate-beta | {:.2} | {:.0} |",
+                t.elapsed().as_secs_f64(),
+                peak_above(base)
+            );
+        }
         // Re-draw after a 1% append (the whole draw is repeated: it is cheap).
         let w = mix::weights(&samples, &sources, &Kernel::DEFAULT_BIVARIATE_BETA).unwrap();
         let first = mix::draw(&samples, &sources, &w, &params).unwrap();

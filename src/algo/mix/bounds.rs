@@ -122,12 +122,108 @@ impl TopicGroups {
     }
 }
 
+/// A draw under topic bounds: the weights scaled per topic, the source solution under them and
+/// the cells of the rounding correction.
+pub(super) struct TopicSolution {
+    /// w(x) τ_k.
+    pub(super) w_eff: Vec<f64>,
+    pub(super) solved: SourceSolution,
+    pub(super) cells: Cells,
+}
+
+/// The groups of the rounding correction under topic bounds: one per (source, topic) pair.
+/// Cells of a topic held at a bound keep to its side of it; what they realise over or under
+/// their expected tokens is taken from the other cells' targets, so the budget still holds.
+pub(super) struct Cells {
+    /// The samples with `source` replaced by their cell.
+    pub(super) samples: Vec<MixSample>,
+    /// The scale per cell (its source's).
+    pub(super) scale: Vec<f64>,
+    /// The side each cell must not end on: its topic's bound when the topic is held at one,
+    /// else its source's.
+    pub(super) pin: Vec<Pin>,
+    /// Expected tokens per cell.
+    pub(super) expected: Vec<f64>,
+    /// Whether the cell's topic is held at one of its bounds.
+    pub(super) held: Vec<bool>,
+    /// The most tokens per cell.
+    pub(super) max: Vec<f64>,
+}
+
+impl Cells {
+    fn new(
+        problem: &SourceProblem<'_>,
+        g: &TopicGroups,
+        w_eff: &[f64],
+        solved: &SourceSolution,
+    ) -> Cells {
+        let cap = f64::from(problem.params.max_repeat);
+        let n_g = g.n();
+        let n = problem.sources.len() * n_g;
+        let (mut expected, mut max) = (vec![0.0f64; n], vec![0.0f64; n]);
+        let mut samples = Vec::with_capacity(problem.samples.len());
+        let mut topic_tokens = vec![0.0f64; n_g];
+        let mut largest = vec![0u32; n];
+        for ((s, &wx), &k) in problem.samples.iter().zip(w_eff).zip(&g.group) {
+            let cell = s.source as usize * n_g + k as usize;
+            if wx > 0.0 {
+                largest[cell] = largest[cell].max(s.tokens);
+                let t = f64::from(s.tokens);
+                let e = (solved.scale[s.source as usize] * wx).min(cap) * t;
+                expected[cell] += e;
+                topic_tokens[k as usize] += e;
+                max[cell] += cap * t;
+            }
+            samples.push(MixSample {
+                source: cell as u32,
+                ..*s
+            });
+        }
+        // A topic rounds like one held at a bound when it is within what the rounding can move
+        // it: the largest sample of each of its cells, added up (each cell ends within about
+        // one sample of its expected tokens), or twice the tolerance of the alternating solve.
+        let t_budget = problem.params.tokens as f64;
+        let pool: f64 = g.natural.iter().sum::<f64>().max(1.0);
+        let mut reach = vec![0.0f64; n_g];
+        for (c, &l) in largest.iter().enumerate() {
+            reach[c % n_g] += f64::from(l);
+        }
+        let topic_pin: Vec<Pin> = (0..n_g)
+            .map(|k| {
+                let tol = (2e-3 * g.natural[k] / pool * t_budget + 1e-9 * t_budget).max(reach[k]);
+                if g.lo[k] > 0.0 && topic_tokens[k] <= g.lo[k] + tol {
+                    Pin::Min
+                } else if topic_tokens[k] >= g.hi[k] - tol {
+                    Pin::Max
+                } else {
+                    Pin::Free
+                }
+            })
+            .collect();
+        let pin = (0..n)
+            .map(|c| match topic_pin[c % n_g] {
+                Pin::Free => solved.pin[c / n_g],
+                p => p,
+            })
+            .collect();
+        let held = (0..n).map(|c| topic_pin[c % n_g] != Pin::Free).collect();
+        Cells {
+            held,
+            samples,
+            scale: (0..n).map(|c| solved.scale[c / n_g]).collect(),
+            pin,
+            expected,
+            max,
+        }
+    }
+}
+
 /// The weights scaled per topic and the source solution under them, such that every topic's
 /// expected tokens lie within its bounds (see the module docs).
 pub(super) fn solve_with_topics(
     problem: &SourceProblem<'_>,
     rel: (f64, f64),
-) -> Result<(Vec<f64>, SourceSolution)> {
+) -> Result<TopicSolution> {
     let mut g = TopicGroups::new(problem, rel)?;
     let (samples, w) = (problem.samples, &problem.weighted.w);
     let cap = f64::from(problem.params.max_repeat);
@@ -139,8 +235,17 @@ pub(super) fn solve_with_topics(
             supply[k as usize] += cap * f64::from(s.tokens);
         }
     }
-    for k in 0..g.n() {
-        g.lo[k] = g.lo[k].min(supply[k]);
+    for (lo, &sup) in g.lo.iter_mut().zip(&supply) {
+        *lo = lo.min(sup);
+    }
+    let reachable: f64 = supply.iter().sum();
+    if reachable < t_budget {
+        return Err(MixError::BudgetUnreachable {
+            requested: problem.params.tokens,
+            reachable: reachable as u64,
+            max_repeat: problem.params.max_repeat,
+            eligible: problem.weighted.exclusions.eligible,
+        });
     }
     let room: f64 = (0..g.n()).map(|k| g.hi[k].min(supply[k])).sum();
     if room < t_budget * (1.0 - 1e-9) {
@@ -163,12 +268,16 @@ pub(super) fn solve_with_topics(
             .map(|(&wx, &k)| wx * tau[k as usize])
             .collect();
         let solved = problem.solve(&w_eff)?;
-        if !problem.constrained() {
-            return Ok((w_eff, solved));
+        if problem.constrained() {
+            worst = worst_topic(problem, &g, &w_eff, &solved.scale);
         }
-        worst = worst_topic(problem, &g, &w_eff, &solved.scale);
-        if worst.is_none() {
-            return Ok((w_eff, solved));
+        if !problem.constrained() || worst.is_none() {
+            let cells = Cells::new(problem, &g, &w_eff, &solved);
+            return Ok(TopicSolution {
+                w_eff,
+                solved,
+                cells,
+            });
         }
         source_scale.clone_from(&solved.scale);
     }
@@ -246,11 +355,11 @@ fn worst_topic(
     let t_budget = problem.params.tokens as f64;
     let pool: f64 = g.natural.iter().sum::<f64>().max(1.0);
     let mut worst: Option<(usize, f64, f64)> = None;
-    for k in 0..g.n() {
+    for (k, &t) in tokens.iter().enumerate() {
         let tol = 1e-3 * g.natural[k] / pool * t_budget + 1e-9 * t_budget;
-        let v = (g.lo[k] - tokens[k]).max(tokens[k] - g.hi[k]);
+        let v = (g.lo[k] - t).max(t - g.hi[k]);
         if v > tol && worst.is_none_or(|(_, _, wv)| v > wv) {
-            worst = Some((k, tokens[k], v));
+            worst = Some((k, t, v));
         }
     }
     worst.map(|(k, t, _)| (k, t))

@@ -231,11 +231,11 @@ pub fn draw(
         lo: &lo,
         hi: &hi,
     };
-    let (w_topics, solved) = match params.bounds.topic_relative {
-        None => (None, problem.solve(&weighted.w)?),
+    let (w_topics, solved, cells) = match params.bounds.topic_relative {
+        None => (None, problem.solve(&weighted.w)?, None),
         Some(rel) => {
-            let (w_eff, solved) = super::bounds::solve_with_topics(&problem, rel)?;
-            (Some(w_eff), solved)
+            let t = super::bounds::solve_with_topics(&problem, rel)?;
+            (Some(t.w_eff), t.solved, Some(t.cells))
         }
     };
     let w = w_topics.as_deref().unwrap_or(&weighted.w);
@@ -246,25 +246,60 @@ pub fn draw(
         expected,
         max_s,
     } = solved;
-    let rounding = Rounding {
-        samples,
-        w,
-        u: samples
-            .par_iter()
-            .map(|s| uniform_bits(params.seed, s.key))
-            .collect(),
-        scale,
-        cap,
+    let u: Vec<u32> = samples
+        .par_iter()
+        .map(|s| uniform_bits(params.seed, s.key))
+        .collect();
+    // Under topic bounds the correction runs per (source, topic) cell, so that topics land on
+    // their bounds as sources do; the sources' scales are then reported uncorrected.
+    let (counts, rho) = match &cells {
+        None => {
+            let r = Rounding {
+                samples,
+                w,
+                u,
+                scale: scale.clone(),
+                cap,
+            };
+            let rho = r.correct(&pin, &expected, &max_s);
+            (r.counts(&rho), rho)
+        }
+        Some(c) => {
+            let r = Rounding {
+                samples: &c.samples,
+                w,
+                u,
+                scale: c.scale.clone(),
+                cap,
+            };
+            let mut rho = r.correct(&c.pin, &c.expected, &c.max);
+            // Held cells round to their side of the bound; the free cells give back the excess.
+            let realised = r.realised(&rho);
+            let (mut excess, mut free) = (0.0f64, 0.0f64);
+            for (i, &e) in c.expected.iter().enumerate() {
+                if c.held[i] {
+                    excess += realised[i] as f64 - e;
+                } else {
+                    free += e;
+                }
+            }
+            if excess != 0.0 && free > 0.0 {
+                let f = (1.0 - excess / free).max(0.0);
+                let target: Vec<f64> = (c.expected.iter().zip(&c.held))
+                    .map(|(&e, &h)| if h { e } else { e * f })
+                    .collect();
+                rho = r.correct(&c.pin, &target, &c.max);
+            }
+            (r.counts(&rho), vec![1.0; n_src])
+        }
     };
-    let rho = rounding.correct(&pin, &expected, &max_s);
-    let counts = rounding.counts(&rho);
     let per_source = per_source_totals(
         samples,
         &counts,
         (natural, natural_share),
         &expected,
         &rho,
-        &rounding.scale,
+        &scale,
         &pin,
     );
     Ok(Draw {

@@ -339,15 +339,18 @@ fn topic_bounds_hold_inside_the_budget() {
     );
     assert!((d.tokens as f64 - budget as f64).abs() / (budget as f64) < 1e-3);
     // The same inputs draw the same counts.
-    assert_eq!(
-        d.counts,
-        draw(&p, &s, &w, &topic_bounded(budget, 0.6, 1.4))
-            .unwrap()
-            .counts
-    );
-    // Loose bounds that the free draw already meets change nothing.
+    let again = draw(&p, &s, &w, &topic_bounded(budget, 0.6, 1.4)).unwrap();
+    assert!(again.counts == d.counts);
+    // Loose bounds that the free draw already meets change only the rounding (per source and
+    // topic instead of per source).
     let loose = draw(&p, &s, &w, &topic_bounded(budget, 0.01, 100.0)).unwrap();
-    assert_eq!(loose.counts, free.counts);
+    let (rf, rl) = (
+        topic_ratios(&p, &free.counts),
+        topic_ratios(&p, &loose.counts),
+    );
+    for (a, b) in rf.iter().zip(&rl) {
+        assert!((a - b).abs() < 0.05, "{rf:?} vs {rl:?}");
+    }
 }
 
 #[test]
