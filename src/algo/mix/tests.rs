@@ -439,6 +439,8 @@ fn topic_bounds_are_optional_in_saved_bounds() {
     };
     let back: ShareBounds = serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
     assert_eq!(back, new);
+}
+
 /// Within one group, grouped q is exactly `quality_from_nll`; across groups each group is ranked
 /// on its own, and samples without a group or a value get none.
 #[test]
