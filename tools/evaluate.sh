@@ -14,6 +14,11 @@
 # bivariate-beta parameter grid. EVAL_DATA: a folder with part1.jsonl, part2.jsonl and
 # heldout.jsonl to use instead of the demo corpus. Scoring the whole pool (8,803 samples) takes
 # about an hour on 2 cores the first time; later runs only draw and judge (a few minutes).
+# EVAL_LM=0 skips the LM scoring: the q kernels then read EVAL_QUALITY (default `lm`; for
+# example `repetition`, `classifier` or `combined`) within EVAL_RANK_WITHIN (default `pool`).
+# EVAL_SIGNALS=1 computes the cheap signals first (repetition; the classifier trained on the
+# corpus's reference split) and adds rows for each signal and rank scope (3 seeds for
+# bivariate-beta and quality-threshold).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/env.sh
@@ -33,8 +38,15 @@ sm() { "$bin" --store "$store" "$@"; }
 echo "== pool: demo part 1 + part 2 (duplicates are skipped on a re-run)" >&2
 sm append "$data/part1.jsonl" "$data/part2.jsonl" >&2
 echo "== score (max-tokens $max_tokens) and topics: only what is missing" >&2
-sm score --max-tokens "$max_tokens" >&2
+[ "${EVAL_LM:-1}" = 0 ] || sm score --max-tokens "$max_tokens" >&2
 sm topics >&2
+if [ "${EVAL_SIGNALS:-0}" = 1 ]; then
+    echo "== cheap quality signals: repetition, and the classifier trained on the reference split" >&2
+    sm quality compute repetition >&2
+    sm quality train --reference "$data/reference.jsonl" >&2
+    sm quality compute classifier >&2
+fi
+quality=(--quality "${EVAL_QUALITY:-lm}" --rank-within "${EVAL_RANK_WITHIN:-pool}")
 
 budget=$(sm stats --json | python3 -c "import json,sys; print(int(json.load(sys.stdin)['tokens'] * $fraction))")
 # The domain-level baseline gets the held-out split's own source shares (estimated tokens):
@@ -67,27 +79,39 @@ draw() { # NAME ARGS...: draws a mix at the shared budget and $seed
 echo "== draw every kernel at $budget tokens" >&2
 draw natural --kernel natural
 draw domain --kernel domain --domain-weights "$domain" --normalise
-draw quality-threshold --kernel quality-threshold
+draw quality-threshold --kernel quality-threshold "${quality[@]}"
 draw topic-balanced --kernel topic-balanced
-draw linear --kernel linear
-draw bivariate-beta --kernel bivariate-beta
-draw bivariate-beta+bounds --kernel bivariate-beta --source-bounds 0.5,2
+draw linear --kernel linear "${quality[@]}"
+draw bivariate-beta --kernel bivariate-beta "${quality[@]}"
+draw bivariate-beta+bounds --kernel bivariate-beta --source-bounds 0.5,2 "${quality[@]}"
 # Seed-to-seed spread: the same kernels with other seeds (differences between kernels smaller
 # than these are noise).
 for seed in 2 3; do
     draw "natural-s$seed" --kernel natural
-    draw "bivariate-beta-s$seed" --kernel bivariate-beta
+    draw "bivariate-beta-s$seed" --kernel bivariate-beta "${quality[@]}"
 done
+if [ "${EVAL_SIGNALS:-0}" = 1 ]; then
+    for sig in repetition classifier combined; do
+        for scope in pool source; do
+            for seed in 1 2 3; do
+                sfx=""; [ "$seed" = 1 ] || sfx="-s$seed"
+                draw "bb-$sig-$scope$sfx" --kernel bivariate-beta --quality "$sig" --rank-within "$scope"
+                draw "qt-$sig-$scope$sfx" --kernel quality-threshold --quality "$sig" --rank-within "$scope"
+            done
+            draw "bb-$sig-$scope+topics" --kernel bivariate-beta --quality "$sig" --rank-within "$scope" --topic-bounds 0.5,2
+        done
+    done
+fi
 seed=1
 if [ "$grid" = 1 ]; then
-    draw linear-a0.5 --kernel linear --alpha 0.5
-    draw linear-a0.2 --kernel linear --alpha 0.2
-    draw quality-threshold-0.5 --kernel quality-threshold --fraction 0.5
+    draw linear-a0.5 --kernel linear --alpha 0.5 "${quality[@]}"
+    draw linear-a0.2 --kernel linear --alpha 0.2 "${quality[@]}"
+    draw quality-threshold-0.5 --kernel quality-threshold --fraction 0.5 "${quality[@]}"
     for abc in 1,1,1 1.5,1.5,1 2,1,1 3,1,1 1,2,1 2,2,1 3,3,1 3,1.5,1 2,1,0.5 \
         1.5,1.5,1.5 3,2,2 4,2,2 2,3,2 2,2,3 3,3,3 3,2,3 4,4,4; do
         IFS=, read -r a b c <<<"$abc"
-        draw "bb-$a-$b-$c" --kernel bivariate-beta --a "$a" --b "$b" --c "$c"
-        draw "bb-$a-$b-$c+bounds" --kernel bivariate-beta --a "$a" --b "$b" --c "$c" --source-bounds 0.5,2
+        draw "bb-$a-$b-$c" --kernel bivariate-beta --a "$a" --b "$b" --c "$c" "${quality[@]}"
+        draw "bb-$a-$b-$c+bounds" --kernel bivariate-beta --a "$a" --b "$b" --c "$c" --source-bounds 0.5,2 "${quality[@]}"
     done
 fi
 
@@ -96,7 +120,7 @@ echo "== judge ${#names[@]} mixes on the held-out split" >&2
     --write-json "$out/eval.json" | tee "$out/eval.txt"
 
 # Where each kind of sample sits in (q, d): the corpus's sources, with its planted junk by kind.
-"$bin" --store "$store" query --limit 1000000 >"$out/samples.jsonl"
+"$bin" --store "$store" query --limit 1000000 "${quality[@]}" >"$out/samples.jsonl"
 python3 - "$data" "$out/samples.jsonl" <<'EOF' | tee "$out/kinds.txt"
 import collections, json, sys
 data, hits = sys.argv[1:]
