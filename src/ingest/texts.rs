@@ -16,6 +16,10 @@ pub struct Texts {
     pub texts: Vec<String>,
     /// xxh3-128 of each whitespace-normalised text, as `append` keys its duplicates.
     pub hashes: Vec<u128>,
+    /// The source field of each record (empty when it has none).
+    pub sources: Vec<String>,
+    /// Compact JSON of each record's metadata plus unknown top-level fields, as `append` stores it.
+    pub metadata: Vec<Option<String>>,
     /// Lines left out, as `file:line: reason`.
     pub skipped: Vec<String>,
 }
@@ -49,6 +53,8 @@ pub fn read_texts(inputs: &[Input]) -> Result<Texts> {
                         Ok(p) => {
                             out.hashes.push(p.hash);
                             out.texts.push(p.text);
+                            out.sources.push(p.source.unwrap_or_default());
+                            out.metadata.push(p.metadata);
                         }
                         Err(reason) => out.skipped.push(format!("{name}:{line}: {reason}")),
                     }

@@ -19,7 +19,7 @@ use crate::algo::metrics::distinct::{self, distinct_ngram_ratio};
 use crate::algo::metrics::dsir::{kl_divergence, HashedNgramDist};
 use crate::algo::metrics::near_dup::near_duplicates;
 use crate::error::{Error, Result};
-use crate::ingest::{self, input};
+use crate::ingest;
 use crate::pool::mixes::{self, LoadedPool, MixSpec};
 use crate::store::{MixRecord, Store};
 
@@ -104,43 +104,14 @@ impl Heldout {
 /// listed; a file that cannot be read to the end, or has no usable line, is an error.
 pub fn read_heldout(path: &Path) -> Result<Heldout> {
     let name = path.display().to_string();
-    let inp = input::Input::File(path.to_path_buf());
-    let mut opened =
-        input::open(&inp, 64 << 20).map_err(|e| Error::Invalid(format!("{name}: {}", e.0)))?;
-    let names = ingest::FieldNames::default();
-    let mut out = Heldout {
+    let read = ingest::read_texts(&[ingest::Input::File(path.to_path_buf())])?;
+    let out = Heldout {
         path: name.clone(),
-        texts: Vec::new(),
-        sources: Vec::new(),
-        metadata: Vec::new(),
-        skipped: Vec::new(),
+        texts: read.texts,
+        sources: read.sources,
+        metadata: read.metadata,
+        skipped: read.skipped,
     };
-    while let Some(item) = opened.lines.next_line() {
-        let item = item.map_err(|e| {
-            Error::Invalid(format!(
-                "{name}:{}: cannot read further: {e}",
-                opened.lines.line_no() + 1
-            ))
-        })?;
-        match item {
-            input::LineItem::TooLong(line, len) => out
-                .skipped
-                .push(format!("{name}:{line}: line of {len} bytes is too long")),
-            input::LineItem::Line(line, bytes) => {
-                if bytes.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                match ingest::parse(&bytes, &names) {
-                    Ok(p) => {
-                        out.texts.push(p.text);
-                        out.sources.push(p.source.unwrap_or_default());
-                        out.metadata.push(p.metadata);
-                    }
-                    Err(reason) => out.skipped.push(format!("{name}:{line}: {reason}")),
-                }
-            }
-        }
-    }
     if out.texts.is_empty() {
         return Err(Error::Invalid(format!(
             "{name}: no held-out text in it ({} lines skipped)",

@@ -328,19 +328,8 @@ impl Store {
     /// The database records the format too, so that a `FORMAT` file copied from elsewhere cannot
     /// hide a mismatch. A new database gets the current version.
     fn check_db_format(&self) -> Result<()> {
-        let cf = self.cf(Table::Meta);
-        match self.db.get_cf(cf, FORMAT_KEY).map_err(|e| self.db_err(e))? {
-            Some(bytes) => {
-                let found = bytes
-                    .as_slice()
-                    .try_into()
-                    .map(u32::from_be_bytes)
-                    .map_err(|_| Error::Corrupt {
-                        path: self.path.clone(),
-                        table: "meta",
-                        key: "format_version".into(),
-                        reason: format!("{} bytes, expected 4", bytes.len()),
-                    })?;
+        match self.stored_format()? {
+            Some(found) => {
                 format::check(&self.path, found)?;
                 if found < FORMAT_VERSION && self.access == Access::Write {
                     self.migrate(found)?;
@@ -349,10 +338,35 @@ impl Store {
             }
             None if self.access == Access::Write => self
                 .db
-                .put_cf(cf, FORMAT_KEY, FORMAT_VERSION.to_be_bytes())
+                .put_cf(
+                    self.cf(Table::Meta),
+                    FORMAT_KEY,
+                    FORMAT_VERSION.to_be_bytes(),
+                )
                 .map_err(|e| self.db_err(e)),
             None => Ok(()),
         }
+    }
+
+    /// The format version recorded in `meta`, if any (4 bytes, big-endian).
+    fn stored_format(&self) -> Result<Option<u32>> {
+        let Some(bytes) = self
+            .db
+            .get_cf(self.cf(Table::Meta), FORMAT_KEY)
+            .map_err(|e| self.db_err(e))?
+        else {
+            return Ok(None);
+        };
+        bytes
+            .as_slice()
+            .try_into()
+            .map(|b| Some(u32::from_be_bytes(b)))
+            .map_err(|_| Error::Corrupt {
+                path: self.path.clone(),
+                table: "meta",
+                key: "format_version".into(),
+                reason: format!("{} bytes, expected 4", bytes.len()),
+            })
     }
 
     /// Brings a store of an older readable format to the current one, as its writer. Format 1
@@ -378,23 +392,7 @@ impl Store {
     /// The store format version the database records (what `stats` shows): an older one for a
     /// store only readers have opened since it was written.
     pub fn format_version(&self) -> Result<u32> {
-        match self
-            .db
-            .get_cf(self.cf(Table::Meta), FORMAT_KEY)
-            .map_err(|e| self.db_err(e))?
-        {
-            Some(bytes) => bytes
-                .as_slice()
-                .try_into()
-                .map(u32::from_be_bytes)
-                .map_err(|_| Error::Corrupt {
-                    path: self.path.clone(),
-                    table: "meta",
-                    key: "format_version".into(),
-                    reason: format!("{} bytes, expected 4", bytes.len()),
-                }),
-            None => Ok(FORMAT_VERSION),
-        }
+        Ok(self.stored_format()?.unwrap_or(FORMAT_VERSION))
     }
 
     /// The store folder.
