@@ -80,7 +80,10 @@ fn a_bad_mix_scores_worse_than_natural_and_the_loss_falls_with_training() {
     let env = pool();
     let ev = judge(&env, &["natural", "web-only"], &["--judge-curve", "4"]);
     let setup = &ev["transformer"];
-    assert_eq!(setup["params"], 2 * (12 * 64 * 64 + 13 * 64) + 256 * 64 + 64 * 64 + 128);
+    assert_eq!(
+        setup["params"],
+        2 * (12 * 64 * 64 + 13 * 64) + 256 * 64 + 64 * 64 + 128
+    );
     assert_eq!(setup["train_tokens"], 160 * 16 * 64);
     assert!(setup["choice_items"].as_u64().unwrap() >= 30, "{setup}");
     let (nat, web) = (transformer(&ev, "natural"), transformer(&ev, "web-only"));
@@ -89,17 +92,30 @@ fn a_bad_mix_scores_worse_than_natural_and_the_loss_falls_with_training() {
         f(&web["heldout_bits_per_byte"]["mean"]),
     );
     assert!(nat_bpb > 1.0 && nat_bpb < 5.0, "{nat}");
-    assert!(web_bpb > nat_bpb + 0.1, "web-only {web_bpb} vs natural {nat_bpb}");
+    assert!(
+        web_bpb > nat_bpb + 0.1,
+        "web-only {web_bpb} vs natural {nat_bpb}"
+    );
     let (nat_acc, web_acc) = (
         f(&nat["choice_accuracy"]["mean"]),
         f(&web["choice_accuracy"]["mean"]),
     );
-    assert!(nat_acc > web_acc, "choice: natural {nat_acc} vs web-only {web_acc}");
+    assert!(
+        nat_acc > web_acc,
+        "choice: natural {nat_acc} vs web-only {web_acc}"
+    );
     // Every held-out source is measured, and the natural mix is better on most of them.
     let per_nat = nat["runs"][0]["source_bits_per_byte"].as_array().unwrap();
     let per_web = web["runs"][0]["source_bits_per_byte"].as_array().unwrap();
-    assert_eq!(per_nat.len(), setup["heldout_sources"].as_array().unwrap().len());
-    let better = per_nat.iter().zip(per_web).filter(|(a, b)| f(a) < f(b)).count();
+    assert_eq!(
+        per_nat.len(),
+        setup["heldout_sources"].as_array().unwrap().len()
+    );
+    let better = per_nat
+        .iter()
+        .zip(per_web)
+        .filter(|(a, b)| f(a) < f(b))
+        .count();
     assert!(better * 2 > per_nat.len(), "{per_nat:?} vs {per_web:?}");
     // The learning curve: held-out loss falls from the first point to the last.
     let curve = nat["runs"][0]["curve"].as_array().unwrap();
@@ -113,10 +129,24 @@ fn a_bad_mix_scores_worse_than_natural_and_the_loss_falls_with_training() {
 #[test]
 fn the_same_mix_seed_and_settings_give_the_same_loss() {
     let env = pool();
-    let a = judge(&env, &["natural"], &["--judge-steps", "40", "--judge-seeds", "1,2"]);
-    let b = judge(&env, &["natural"], &["--judge-steps", "40", "--judge-seeds", "1"]);
-    let (ra, rb) = (&transformer(&a, "natural")["runs"], &transformer(&b, "natural")["runs"]);
-    let (la, lb) = (f(&ra[0]["heldout_bits_per_byte"]), f(&rb[0]["heldout_bits_per_byte"]));
+    let a = judge(
+        &env,
+        &["natural"],
+        &["--judge-steps", "40", "--judge-seeds", "1,2"],
+    );
+    let b = judge(
+        &env,
+        &["natural"],
+        &["--judge-steps", "40", "--judge-seeds", "1"],
+    );
+    let (ra, rb) = (
+        &transformer(&a, "natural")["runs"],
+        &transformer(&b, "natural")["runs"],
+    );
+    let (la, lb) = (
+        f(&ra[0]["heldout_bits_per_byte"]),
+        f(&rb[0]["heldout_bits_per_byte"]),
+    );
     assert!((la - lb).abs() < 1e-6, "{la} vs {lb}");
     assert_eq!(ra[0]["choice"]["correct"], rb[0]["choice"]["correct"]);
     // Another seed is another model.
@@ -129,15 +159,46 @@ fn the_same_mix_seed_and_settings_give_the_same_loss() {
 fn the_table_reports_the_judge_and_bad_settings_are_refused() {
     let env = pool();
     let r = env
-        .run(&[&["eval", "natural", "web-only", "--heldout", HELDOUT][..], SMALL, &["--judge-steps", "10"]].concat())
+        .run(
+            &[
+                &["eval", "natural", "web-only", "--heldout", HELDOUT][..],
+                SMALL,
+                &["--judge-steps", "10"],
+            ]
+            .concat(),
+        )
         .ok();
-    assert!(r.stdout.contains("trained judge: byte-level transformer"), "{}", r.stdout);
-    assert!(r.stdout.lines().any(|l| l.starts_with("web-only ") && l.contains("tie")
-        || l.starts_with("web-only ") && l.contains("worse")), "{}", r.stdout);
-    let r = env.run(&[&["eval", "natural", "--heldout", HELDOUT][..], SMALL, &["--judge-heads", "3"]].concat());
+    assert!(
+        r.stdout.contains("trained judge: byte-level transformer"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("web-only ") && l.contains("tie")
+                || l.starts_with("web-only ") && l.contains("worse")),
+        "{}",
+        r.stdout
+    );
+    let r = env.run(
+        &[
+            &["eval", "natural", "--heldout", HELDOUT][..],
+            SMALL,
+            &["--judge-heads", "3"],
+        ]
+        .concat(),
+    );
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("heads"), "{}", r.stderr);
-    let r = env.run(&[&["eval", "natural", "--heldout", HELDOUT][..], SMALL, &["--judge-lr", "NaN"]].concat());
+    let r = env.run(
+        &[
+            &["eval", "natural", "--heldout", HELDOUT][..],
+            SMALL,
+            &["--judge-lr", "NaN"],
+        ]
+        .concat(),
+    );
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("learning rate"), "{}", r.stderr);
 }

@@ -320,7 +320,13 @@ pub fn transformer_table(ev: &Evaluation) -> String {
     let Some(base) = ev.mixes.first().and_then(|m| m.transformer.as_ref()) else {
         return out;
     };
-    let w = ev.mixes.iter().map(|m| m.mix.len()).max().unwrap_or(3).max(3);
+    let w = ev
+        .mixes
+        .iter()
+        .map(|m| m.mix.len())
+        .max()
+        .unwrap_or(3)
+        .max(3);
     let base_name = &ev.mixes[0].mix;
     let _ = writeln!(
         out,
@@ -363,8 +369,15 @@ pub fn transformer_table(ev: &Evaluation) -> String {
         out,
         "(\"vs\": against {base_name}; better or worse only when the seeds' ranges do not overlap)"
     );
-    let _ = writeln!(out, "\nheld-out bits per byte per source (trained judge, mean over seeds):");
-    let cw: Vec<usize> = setup.heldout_sources.iter().map(|s| s.len().max(7)).collect();
+    let _ = writeln!(
+        out,
+        "\nheld-out bits per byte per source (trained judge, mean over seeds):"
+    );
+    let cw: Vec<usize> = setup
+        .heldout_sources
+        .iter()
+        .map(|s| s.len().max(7))
+        .collect();
     let mut head = format!("{:<w$}", "mix");
     for (s, cw) in setup.heldout_sources.iter().zip(&cw) {
         let _ = write!(head, "  {s:>cw$}");
@@ -374,7 +387,11 @@ pub fn transformer_table(ev: &Evaluation) -> String {
         let Some(t) = &mix.transformer else { continue };
         let mut row = format!("{:<w$}", mix.mix);
         for (i, cw) in cw.iter().enumerate() {
-            let v = t.runs.iter().map(|r| r.source_bits_per_byte[i]).sum::<f64>()
+            let v = t
+                .runs
+                .iter()
+                .map(|r| r.source_bits_per_byte[i])
+                .sum::<f64>()
                 / t.runs.len().max(1) as f64;
             let _ = write!(row, "  {v:>cw$.4}");
         }
@@ -384,7 +401,11 @@ pub fn transformer_table(ev: &Evaluation) -> String {
         let Some(t) = &mix.transformer else { continue };
         for r in t.runs.iter().filter(|r| !r.curve.is_empty()) {
             let _ = writeln!(out, "\nlearning curve, {} seed {}:", mix.mix, r.seed);
-            let _ = writeln!(out, "{:>12}  {:>12}  {:>12}", "train bytes", "train bpb", "held-out bpb");
+            let _ = writeln!(
+                out,
+                "{:>12}  {:>12}  {:>12}",
+                "train bytes", "train bpb", "held-out bpb"
+            );
             for p in &r.curve {
                 let _ = writeln!(
                     out,

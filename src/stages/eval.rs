@@ -441,7 +441,9 @@ pub fn evaluate(
         sources: facts.pool.sources.clone(),
         pool_source_shares: shares(&source_tokens),
         mixes,
-        transformer: prepared.zip(opts.transformer.as_ref()).map(|(p, t)| p.setup(t)),
+        transformer: prepared
+            .zip(opts.transformer.as_ref())
+            .map(|(p, t)| p.setup(t)),
     })
 }
 
@@ -514,7 +516,11 @@ impl Prepared {
     }
 
     /// Trains one model per seed on the mix's texts and measures each.
-    fn judge(&self, texts: &[(String, u32)], t: &TransformerOptions) -> Result<TransformerJudgement> {
+    fn judge(
+        &self,
+        texts: &[(String, u32)],
+        t: &TransformerOptions,
+    ) -> Result<TransformerJudgement> {
         let mut runs = Vec::with_capacity(t.seeds.len());
         for &seed in &t.seeds {
             runs.push(self.run(texts, t, seed)?);
@@ -528,7 +534,12 @@ impl Prepared {
         })
     }
 
-    fn run(&self, texts: &[(String, u32)], t: &TransformerOptions, seed: u64) -> Result<TransformerRun> {
+    fn run(
+        &self,
+        texts: &[(String, u32)],
+        t: &TransformerOptions,
+        seed: u64,
+    ) -> Result<TransformerRun> {
         let started = std::time::Instant::now();
         let stream = judge::training_stream(texts.iter().map(|(x, c)| (x.as_bytes(), *c)), seed);
         let curve = (t.curve_points > 0).then_some((self.curve_windows.as_slice(), t.curve_points));

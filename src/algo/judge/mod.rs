@@ -128,7 +128,10 @@ pub struct Scored {
 impl Scored {
     /// Targets that count.
     pub fn scored_len(&self) -> usize {
-        self.bytes.len().saturating_sub(1).saturating_sub(self.score_from)
+        self.bytes
+            .len()
+            .saturating_sub(1)
+            .saturating_sub(self.score_from)
     }
 }
 
@@ -201,7 +204,7 @@ pub fn train(
             t + 2
         )));
     }
-    let dev = Device::Cpu;
+    let dev = device()?;
     let model = Model::new(settings.model, seed, &dev)?;
     let mut opt = AdamW::new(
         model.vars(),
@@ -264,7 +267,7 @@ pub fn train(
 /// Summed negative log-likelihood (nats) of the counted targets of each sequence.
 pub fn score(model: &Model, seqs: &[Scored]) -> Result<Vec<f64>> {
     let context = model.config().context;
-    let dev = Device::Cpu;
+    let dev = model.device();
     let mut out = Vec::with_capacity(seqs.len());
     for chunk in seqs.chunks(SCORE_BATCH) {
         let width = chunk.iter().map(|s| s.bytes.len() - 1).max().unwrap_or(1);
@@ -283,12 +286,17 @@ pub fn score(model: &Model, seqs: &[Scored]) -> Result<Vec<f64>> {
                 ys[r * width + j] = u32::from(w[1]);
             }
         }
-        let x = Tensor::from_vec(xs, (chunk.len(), width), &dev)?;
-        let y = Tensor::from_vec(ys, (chunk.len(), width), &dev)?;
+        let x = Tensor::from_vec(xs, (chunk.len(), width), dev)?;
+        let y = Tensor::from_vec(ys, (chunk.len(), width), dev)?;
         let nll: Vec<f32> = model.nll(&x, &y)?.to_vec1()?;
         for (r, s) in chunk.iter().enumerate() {
             let row = &nll[r * width..r * width + s.bytes.len() - 1];
-            out.push(row[s.score_from.min(row.len())..].iter().map(|&v| f64::from(v)).sum());
+            out.push(
+                row[s.score_from.min(row.len())..]
+                    .iter()
+                    .map(|&v| f64::from(v))
+                    .sum(),
+            );
         }
     }
     Ok(out)
@@ -304,6 +312,18 @@ pub fn total_nll(model: &Model, seqs: &[Scored]) -> Result<(f64, u64)> {
 /// Nats per byte as bits per byte.
 pub fn bits(nats_per_byte: f64) -> f64 {
     nats_per_byte / std::f64::consts::LN_2
+}
+
+/// The device a judge trains on: the first CUDA (or Metal) device when samplemix was built with
+/// the `cuda` (or `metal`) feature and one is present, else the CPU.
+pub fn device() -> Result<Device> {
+    if candle_core::utils::cuda_is_available() {
+        return Ok(Device::new_cuda(0)?);
+    }
+    if candle_core::utils::metal_is_available() {
+        return Ok(Device::new_metal(0)?);
+    }
+    Ok(Device::Cpu)
 }
 
 /// The worker threads candle's CPU kernels use (`CANDLE_NUM_THREADS`, else every core).

@@ -47,9 +47,11 @@ impl ModelConfig {
     pub(crate) fn check(&self) -> Result<()> {
         let bad = |m: String| Err(JudgeError::Settings(m));
         if self.d_model == 0 || self.layers == 0 || self.heads == 0 || self.context < 2 {
-            return bad(format!("every size must be positive and the context at least 2: {self:?}"));
+            return bad(format!(
+                "every size must be positive and the context at least 2: {self:?}"
+            ));
         }
-        if self.d_model % self.heads != 0 {
+        if !self.d_model.is_multiple_of(self.heads) {
             return bad(format!(
                 "d_model {} does not divide into {} heads",
                 self.d_model, self.heads
@@ -143,7 +145,13 @@ impl Model {
         }
         let t = config.context;
         let mask: Vec<f32> = (0..t * t)
-            .map(|i| if i % t > i / t { f32::NEG_INFINITY } else { 0.0 })
+            .map(|i| {
+                if i % t > i / t {
+                    f32::NEG_INFINITY
+                } else {
+                    0.0
+                }
+            })
             .collect();
         Ok(Model {
             config,
@@ -154,6 +162,11 @@ impl Model {
             lnf_b: fill(d, 0.0, dev)?,
             mask: Tensor::from_vec(mask, (t, t), dev)?,
         })
+    }
+
+    /// The device the weights live on.
+    pub fn device(&self) -> &Device {
+        self.mask.device()
     }
 
     /// The architecture.
@@ -194,7 +207,10 @@ impl Model {
         let mask = self.mask.narrow(0, 0, t)?.narrow(1, 0, t)?;
         let scale = 1.0 / (hd as f64).sqrt();
         let heads = |qkv: &Tensor, i: usize| -> candle_core::Result<Tensor> {
-            qkv.narrow(2, i, 1)?.squeeze(2)?.transpose(1, 2)?.contiguous()
+            qkv.narrow(2, i, 1)?
+                .squeeze(2)?
+                .transpose(1, 2)?
+                .contiguous()
         };
         for blk in &self.blocks {
             let a = layer_norm(&x, &blk.ln1_g, &blk.ln1_b)?;

@@ -30,7 +30,10 @@ fn learning_rate_warms_up_then_decays_to_the_floor() {
     assert!((s.lr_at(0) - s.lr / 16.0).abs() < 1e-12);
     assert!((s.lr_at(15) - s.lr).abs() < 1e-12);
     let last = s.lr_at(s.steps - 1);
-    assert!(last < s.lr * 0.11 && last >= s.lr * s.min_lr_ratio, "{last}");
+    assert!(
+        last < s.lr * 0.11 && last >= s.lr * s.min_lr_ratio,
+        "{last}"
+    );
     for step in s.warmup..s.steps - 1 {
         assert!(s.lr_at(step + 1) <= s.lr_at(step));
     }
@@ -41,24 +44,40 @@ fn the_training_stream_holds_every_instance_once_per_count() {
     let a = training_stream([(b"alpha".as_slice(), 2), (b"beta".as_slice(), 1)], 7);
     assert_eq!(a.len(), 3 + 5 * 2 + 4);
     assert_eq!(a.iter().filter(|&&b| b == SEPARATOR).count(), 3);
-    assert_eq!(a, training_stream([(b"alpha".as_slice(), 2), (b"beta".as_slice(), 1)], 7));
+    assert_eq!(
+        a,
+        training_stream([(b"alpha".as_slice(), 2), (b"beta".as_slice(), 1)], 7)
+    );
 }
 
 #[test]
 fn heldout_windows_predict_every_byte_once() {
     let docs: Vec<&[u8]> = vec![&[7u8; 100], b"", b"short"];
     let w = heldout_windows(&docs, 80, 32);
-    let counted: usize = w.iter().filter(|(d, _)| *d == 0).map(|(_, s)| s.scored_len()).sum();
+    let counted: usize = w
+        .iter()
+        .filter(|(d, _)| *d == 0)
+        .map(|(_, s)| s.scored_len())
+        .sum();
     assert_eq!(counted, 80);
     assert!(w.iter().all(|(_, s)| s.bytes.len() <= 33));
-    assert_eq!(w.iter().filter(|(d, _)| *d == 2).map(|(_, s)| s.scored_len()).sum::<usize>(), 5);
+    assert_eq!(
+        w.iter()
+            .filter(|(d, _)| *d == 2)
+            .map(|(_, s)| s.scored_len())
+            .sum::<usize>(),
+        5
+    );
     assert!(w.iter().all(|(d, _)| *d != 1));
 }
 
 #[test]
 fn training_is_deterministic_and_lowers_loss() {
     let stream = corpus();
-    let held = heldout_windows(&[TEXT.as_bytes()], 200, 32);
+    let held: Vec<Scored> = heldout_windows(&[TEXT.as_bytes()], 200, 32)
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
     let a = train(&stream, &tiny(), 3, Some((&held, 3))).unwrap();
     let b = train(&stream, &tiny(), 3, None).unwrap();
     assert_eq!(a.final_train_loss.to_bits(), b.final_train_loss.to_bits());
@@ -75,13 +94,22 @@ fn training_is_deterministic_and_lowers_loss() {
 
 #[test]
 fn too_little_text_and_bad_settings_are_refused() {
-    assert!(matches!(train(b"abc", &tiny(), 1, None), Err(JudgeError::Data(_))));
+    assert!(matches!(
+        train(b"abc", &tiny(), 1, None),
+        Err(JudgeError::Data(_))
+    ));
     let mut s = tiny();
     s.model.heads = 3;
-    assert!(matches!(train(&corpus(), &s, 1, None), Err(JudgeError::Settings(_))));
+    assert!(matches!(
+        train(&corpus(), &s, 1, None),
+        Err(JudgeError::Settings(_))
+    ));
     s = tiny();
     s.lr = f64::NAN;
-    assert!(matches!(train(&corpus(), &s, 1, None), Err(JudgeError::Settings(_))));
+    assert!(matches!(
+        train(&corpus(), &s, 1, None),
+        Err(JudgeError::Settings(_))
+    ));
 }
 
 #[test]
