@@ -12,13 +12,14 @@ import samplemix
 from conftest import FIXTURE
 
 MAX_TOKENS = 16
-THREADS = 2
+THREADS = 1
+# The first records of the fixture: LM scoring on a busy 2-core machine stays under a minute.
+RECORDS = 60
 MIXES = [
     # A kernel that needs q and d (LM scores and topics), and one that needs neither.
-    ("main", dict(tokens="60k", seed=7, source_bounds=(0.5, 2)),
-     ["--tokens", "60k", "--seed", "7", "--source-bounds", "0.5,2"]),
-    ("nat", dict(kernel="natural", tokens=50_000, seed=3, max_repeat=2),
-     ["--kernel", "natural", "--tokens", "50000", "--seed", "3", "--max-repeat", "2"]),
+    ("main", dict(tokens="8k", seed=7), ["--tokens", "8k", "--seed", "7"]),
+    ("nat", dict(kernel="natural", tokens=6_000, seed=3, max_repeat=2),
+     ["--kernel", "natural", "--tokens", "6000", "--seed", "3", "--max-repeat", "2"]),
 ]
 
 
@@ -37,9 +38,12 @@ def stores(tmp_path_factory, cli, model):
     """The pipeline run twice on the fixture: by the CLI into one store, by Python into another."""
     base = tmp_path_factory.mktemp("pipeline")
     cli_store, py_store = base / "cli-store", base / "py-store"
+    head = base / "demo-mini.jsonl"
+    with open(FIXTURE, encoding="utf-8") as f:
+        head.write_text("".join(line for _, line in zip(range(RECORDS), f)), encoding="utf-8")
     got = {"cli": {}, "py": {}}
     c = got["cli"]
-    c["append"] = run_cli(cli, cli_store, "append", str(FIXTURE))
+    c["append"] = run_cli(cli, cli_store, "append", str(head))
     c["score"] = run_cli(cli, cli_store, "score", "--model", str(model),
                          "--max-tokens", str(MAX_TOKENS), "--threads", str(THREADS))
     c["topics"] = run_cli(cli, cli_store, "topics")
@@ -47,7 +51,7 @@ def stores(tmp_path_factory, cli, model):
         c[name] = run_cli(cli, cli_store, "mix", name, *flags)
     p = got["py"]
     store = samplemix.Store(str(py_store))
-    p["append"] = store.append_files([str(FIXTURE)])
+    p["append"] = store.append_files([str(head)])
     p["score"] = store.score(model=str(model), max_tokens=MAX_TOKENS, threads=THREADS)
     p["topics"] = store.topics()
     for name, kwargs, _ in MIXES:
@@ -58,7 +62,7 @@ def stores(tmp_path_factory, cli, model):
 def test_append_and_stage_summaries_match_the_cli(stores):
     _, _, got = stores
     c, p = got["cli"], got["py"]
-    assert p["append"]["added"] == 302 - 4, p["append"]  # 4 exact copies in the fixture
+    assert p["append"]["added"] > RECORDS - 5, p["append"]
     assert without(p["append"], "seconds", "rejected_records") == without(c["append"], "seconds")
     assert p["append"]["rejected_records"] == []
     assert p["score"]["model_work"] and c["score"]["model_work"]
@@ -89,16 +93,16 @@ def test_a_redraw_reports_no_change_and_a_new_seed_changes_the_mix(stores):
     assert again.counts == got["py"]["main"].counts
     changes = again.report["changes"]
     assert changes["samples_added"] == 0 and changes["samples_removed"] == 0
-    other = store.mix("main2", tokens="60k", seed=8)
+    other = store.mix("main2", tokens="8k", seed=8)
     assert other.counts != again.counts
 
 
 def test_quality_signal_and_a_mix_on_it(stores):
-    _, store, _ = stores
+    _, store, got = stores
     first = store.quality("repetition")
-    assert first["work_done"] and first["computed"] == 302 - 4
+    assert first["work_done"] and first["computed"] == got["py"]["append"]["added"]
     assert store.quality("repetition")["work_done"] is False
-    mix = store.mix("rep", tokens="30k", kernel="quality-threshold", fraction=0.5,
+    mix = store.mix("rep", tokens="5k", kernel="quality-threshold", fraction=0.5,
                     quality="repetition", rank_within="source")
     assert mix.report["params"]["quality"] == "repetition"
     assert len(mix.counts) > 0
