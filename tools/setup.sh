@@ -11,6 +11,7 @@ command -v cmake >/dev/null || need+=(cmake)
 command -v clang >/dev/null || need+=(clang)
 ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || need+=(libclang-dev)
 command -v python3 >/dev/null || need+=(python3 python3-pip)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -18,6 +19,13 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust (rustup) first" >&2; exit 1; }
+
+# maturin builds the Python package (python/); from PyPI into its own venv when not on PATH.
+if ! command -v maturin >/dev/null && [ ! -x "$SAMPLEMIX_PY_TOOLS/bin/maturin" ]; then
+  echo "setup: installing maturin into $SAMPLEMIX_PY_TOOLS" >&2
+  python3 -m venv "$SAMPLEMIX_PY_TOOLS"
+  "$SAMPLEMIX_PY_TOOLS/bin/pip" install -q --disable-pip-version-check "maturin>=1.9,<2"
+fi
 
 echo "setup: default model: $(tools/fetch-model.sh)" >&2
 echo "setup: building (first build compiles RocksDB and llama.cpp from C++: ~25 min on 2 cores)" >&2

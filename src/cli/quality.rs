@@ -6,16 +6,14 @@
 use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use anyhow::{bail, Result};
 use indicatif::ProgressBar;
 use samplemix::ingest::Input;
 use samplemix::pool::ranks::{QualityChoice, QualitySignal, RankScope};
 use samplemix::pool::Pool;
-use samplemix::stages::quality::{
-    self, ClassifierComputer, RepetitionComputer, SignalComputer, SignalObserver, SignalOptions,
-    SignalReport, TrainOptions, TrainOutcome,
-};
+use samplemix::stages::quality::{self, SignalObserver, SignalOptions, TrainOptions, TrainOutcome};
 use samplemix::store::Signal;
 
 use super::output::{note_open, print_json};
@@ -146,50 +144,34 @@ impl QualityFlags {
     }
 }
 
-/// What to run when no sample has a q under `choice` (`None` for today's `lm` over the pool,
-/// whose absence the draw itself explains).
-pub fn missing_q_hint(choice: QualityChoice) -> Option<String> {
-    if choice.is_default() {
-        return None;
+/// The bar of a compute run, drawn once the pass starts (never when nothing is pending).
+struct Progress {
+    prefix: &'static str,
+    bar: OnceLock<Option<ProgressBar>>,
+}
+
+impl Progress {
+    fn bar(&self) -> Option<&ProgressBar> {
+        self.bar
+            .get_or_init(|| {
+                std::io::stderr().is_terminal().then(|| {
+                    let b = bar(Some(0), PHASE_TEMPLATE);
+                    b.set_prefix(self.prefix);
+                    b
+                })
+            })
+            .as_ref()
     }
-    let signal = match choice.signal {
-        QualitySignal::Lm => "`samplemix score`",
-        QualitySignal::Repetition => "`samplemix quality compute repetition`",
-        QualitySignal::Classifier => "the classifier (train it, then apply it)",
-        QualitySignal::Combined => {
-            "a signal (`samplemix score`, `samplemix quality compute repetition`)"
-        }
-    };
-    let topics = if choice.scope == RankScope::Topic {
-        " and `samplemix topics`"
-    } else {
-        ""
-    };
-    Some(format!(
-        "no sample has a quality q under {}: run {signal}{topics} first, or choose another \
-         --quality or --rank-within",
-        choice.describe()
-    ))
 }
-
-/// `quality compute --json`: the report, and whether anything was computed.
-#[derive(serde::Serialize)]
-struct ComputeOut<'a> {
-    #[serde(flatten)]
-    report: &'a SignalReport,
-    work_done: bool,
-}
-
-struct Progress(Option<ProgressBar>);
 
 impl SignalObserver for Progress {
     fn started(&self, samples: u64) {
-        if let Some(b) = &self.0 {
+        if let Some(b) = self.bar() {
             b.set_length(samples);
         }
     }
     fn progress(&self, samples: u64) {
-        if let Some(b) = &self.0 {
+        if let Some(b) = self.bar() {
             b.set_position(samples);
         }
     }
@@ -202,59 +184,31 @@ pub(super) fn run(store: &Path, args: QualityArgs) -> Result<ExitCode> {
     }
 }
 
-/// The computer of a signal (the classifier's from the model stored in the pool).
-fn computer(name: &str, pool: &Pool) -> Result<Box<dyn SignalComputer>> {
-    match Signal::from_name(name) {
-        Some(Signal::Repetition) => Ok(Box::new(RepetitionComputer::new())),
-        Some(Signal::Lm) => bail!("signal lm is computed by `samplemix score`"),
-        Some(Signal::Classifier) => Ok(Box::new(ClassifierComputer::load(pool.store())?)),
-        None => bail!("unknown signal {name:?}: expected repetition or classifier"),
-    }
-}
-
 fn compute(store: &Path, args: ComputeArgs) -> Result<ExitCode> {
-    if Signal::from_name(&args.signal).is_none() {
+    let Some(signal) = Signal::from_name(&args.signal) else {
         bail!(
             "unknown signal {:?}: expected repetition or classifier",
             args.signal
         );
-    }
+    };
     let mut pool = Pool::open_existing_writer(store)?;
     note_open(&pool);
-    let computer = computer(&args.signal, &pool)?;
-    let pending = quality::pending(&pool, computer.signal(), computer.fingerprint())?;
-    let work_done = !pending.seqs.is_empty();
-    let report = if work_done {
-        let progress = Progress(std::io::stderr().is_terminal().then(|| {
-            let b = bar(Some(0), PHASE_TEMPLATE);
-            b.set_prefix(computer.signal().name());
-            b
-        }));
-        let opts = SignalOptions {
-            batch_samples: args.batch_samples.max(1),
-        };
-        let report =
-            quality::compute_signal(&mut pool, computer.as_ref(), &pending, &opts, &progress)?;
-        if let Some(b) = &progress.0 {
-            b.finish_and_clear();
-        }
-        report
-    } else {
-        SignalReport {
-            signal: computer.signal().name().to_string(),
-            fingerprint: computer.fingerprint().to_string(),
-            already_computed: pending.computed,
-            pool_computed: pending.computed,
-            ..Default::default()
-        }
+    let progress = Progress {
+        prefix: signal.name(),
+        bar: OnceLock::new(),
     };
+    let opts = SignalOptions {
+        batch_samples: args.batch_samples.max(1),
+    };
+    let outcome = quality::compute_named(&mut pool, &args.signal, &opts, &progress)?;
+    if let Some(Some(b)) = progress.bar.get() {
+        b.finish_and_clear();
+    }
     pool.close()?;
+    let report = &outcome.report;
     if args.json.json {
-        print_json(&ComputeOut {
-            report: &report,
-            work_done,
-        })?;
-    } else if work_done {
+        print_json(&outcome)?;
+    } else if outcome.work_done {
         println!(
             "{}: computed {} samples ({} not applicable) in {:.2} s, {:.0} samples/s; {} of the \
              pool's samples have a value under fingerprint {}",

@@ -12,15 +12,6 @@ use super::output::print_json;
 use super::{QueryArgs, SortArg};
 
 pub(super) fn run(store: &Path, args: QueryArgs) -> Result<ExitCode> {
-    for (name, v) in [
-        ("--min-quality", args.min_quality),
-        ("--max-quality", args.max_quality),
-        ("--min-diversity", args.min_diversity),
-    ] {
-        if let Some(v) = v {
-            anyhow::ensure!((0.0..=1.0).contains(&v), "{name} {v} is outside 0 to 1");
-        }
-    }
     let spec = QuerySpec {
         text: args.query,
         source: args.source,
@@ -37,6 +28,7 @@ pub(super) fn run(store: &Path, args: QueryArgs) -> Result<ExitCode> {
         },
         limit: args.limit,
     };
+    spec.check_bounds()?;
     let pool = Pool::open_reader(store)?;
     let choice = args.quality.choice_or(Default::default());
     let result = pool.query_with(&spec, args.full, choice)?;

@@ -10,14 +10,6 @@ use super::output::{note_open, print_json};
 use super::progress::ScoreProgress;
 use super::ScoreArgs;
 
-/// `score --json`: the report, and whether the model evaluated anything.
-#[derive(serde::Serialize)]
-struct ScoreOut<'a> {
-    #[serde(flatten)]
-    report: &'a samplemix::stages::score::ScoreReport,
-    model_work: bool,
-}
-
 pub(super) fn run(store: &Path, args: ScoreArgs) -> Result<ExitCode> {
     use samplemix::stages::score::{self, LlamaScorer, LlamaSettings, QualityScorer};
     let mut settings = LlamaSettings {
@@ -36,58 +28,25 @@ pub(super) fn run(store: &Path, args: ScoreArgs) -> Result<ExitCode> {
     note_open(&pool);
     // Loading maps the model and hashes it for the fingerprint; no token is evaluated yet.
     let mut scorer = LlamaScorer::load(&model, settings.clone())?;
-    let description = format!(
-        "{} (max_tokens {}, fingerprint {})",
-        model.display(),
-        settings.max_tokens,
-        scorer.fingerprint()
-    );
-    let pending = score::pending(&pool, scorer.fingerprint())?;
-    if pending.seqs.is_empty() {
-        let report = score::ScoreReport {
-            scorer: scorer.name().to_string(),
-            fingerprint: scorer.fingerprint().to_string(),
-            already_scored: pending.scored,
-            pool_scored: pending.scored,
-            pool_too_short: pending.too_short,
-            ..Default::default()
-        };
-        pool.close()?;
-        if args.json.json {
-            print_json(&ScoreOut {
-                report: &report,
-                model_work: false,
-            })?;
-        } else {
-            println!(
-                "nothing to score: all {} samples already have a score under fingerprint {} ({} too short); no model work done",
-                pending.scored + pending.too_short,
-                report.fingerprint,
-                pending.too_short
-            );
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
-    let progress = ScoreProgress::new();
+    let description = score::llama_description(&model, settings.max_tokens, scorer.fingerprint());
     let opts = score::ScoreOptions {
         batch_samples: args.batch_samples.max(1),
         ..Default::default()
     };
-    let report = score::score_pool(
-        &mut pool,
-        &mut scorer,
-        &pending,
-        &description,
-        &opts,
-        &progress,
-    )?;
+    let progress = ScoreProgress::new();
+    let outcome = score::score_pending(&mut pool, &mut scorer, &description, &opts, &progress)?;
     progress.finish();
     pool.close()?;
+    let report = &outcome.report;
     if args.json.json {
-        print_json(&ScoreOut {
-            report: &report,
-            model_work: true,
-        })?;
+        print_json(&outcome)?;
+    } else if !outcome.model_work {
+        println!(
+            "nothing to score: all {} samples already have a score under fingerprint {} ({} too short); no model work done",
+            report.pool_scored + report.pool_too_short,
+            report.fingerprint,
+            report.pool_too_short
+        );
     } else {
         println!(
             "scored {} samples ({} too short to score) in {:.1} s: {:.0} tokens/s, {:.1} samples/s; \

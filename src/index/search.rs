@@ -55,6 +55,25 @@ pub struct QuerySpec {
     pub limit: usize,
 }
 
+impl QuerySpec {
+    /// The bounds given by the user (quality and diversity) are within 0 to 1; the error names
+    /// the option (`--min-quality 1.5 is outside 0 to 1`).
+    pub fn check_bounds(&self) -> crate::error::Result<()> {
+        for (name, v) in [
+            ("--min-quality", self.min_quality),
+            ("--max-quality", self.max_quality),
+            ("--min-diversity", self.min_diversity),
+        ] {
+            if let Some(v) = v.filter(|v| !(0.0..=1.0).contains(v)) {
+                return Err(crate::error::Error::Invalid(format!(
+                    "{name} {v} is outside 0 to 1"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Diversity as the index can answer it. d(x) is a rank of `topic_rank[topic] * novelty` over the
 /// pool, so `d >= D` is, per topic, a lower bound on novelty, and sorting by d is sorting by that
 /// product (see `topics::DiversityScale`).

@@ -2,6 +2,8 @@
 //! [`crate::algo::mix`], saves its manifest in table `mixes`, and compares a re-draw with the
 //! previous draw of the same name.
 
+pub mod params;
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};

@@ -16,6 +16,7 @@
 mod classifier;
 mod pass;
 mod repetition;
+mod run;
 
 pub use classifier::{
     stored_model, train_classifier, ClassifierComputer, TrainOptions, TrainOutcome,
@@ -25,6 +26,7 @@ pub use pass::{
     compute_signal, pending, SignalObserver, SignalOptions, SignalPending, SignalReport,
 };
 pub use repetition::RepetitionComputer;
+pub use run::{computable_signal, compute_named, computer, SignalOutcome};
 
 use rayon::prelude::*;
 

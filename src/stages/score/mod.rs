@@ -27,6 +27,7 @@ mod llama;
 mod nll;
 mod pack;
 mod pass;
+mod run;
 mod types;
 
 pub use error::ScoreError;
@@ -37,4 +38,5 @@ pub use llama::{
 pub use pass::{
     nll_quantiles, pending, score_pool, Pending, ScoreObserver, ScoreOptions, ScoreReport,
 };
+pub use run::{llama_description, score_pending, ScoreOutcome};
 pub use types::{QualityScore, QualityScorer, SampleScore};
