@@ -135,7 +135,7 @@ impl Default for LlamaSettings {
 
 /// The process-wide llama.cpp backend. llama.cpp may be initialised once per process; its logging
 /// is silenced unless `SAMPLEMIX_LLAMA_LOG` is set (then it goes to stderr).
-fn backend() -> Result<&'static LlamaBackend, ScoreError> {
+pub(super) fn backend() -> Result<&'static LlamaBackend, ScoreError> {
     static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
     BACKEND
         .get_or_init(|| {

@@ -27,6 +27,7 @@ mod llama;
 mod nll;
 mod pack;
 mod pass;
+mod tokenizer;
 mod types;
 
 pub use error::ScoreError;
@@ -37,4 +38,5 @@ pub use llama::{
 pub use pass::{
     nll_quantiles, pending, score_pool, Pending, ScoreObserver, ScoreOptions, ScoreReport,
 };
+pub use tokenizer::GgufTokenizer;
 pub use types::{QualityScore, QualityScorer, SampleScore};
