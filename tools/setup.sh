@@ -19,6 +19,8 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+# The apt numpy serves the system python3; another python3 first on PATH (pyenv) gets pip's.
+python3 -c 'import numpy' 2>/dev/null || python3 -m pip install -q numpy
 command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust (rustup) first" >&2; exit 1; }
 
 echo "setup: default model: $(tools/fetch-model.sh)" >&2
