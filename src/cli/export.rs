@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
+use samplemix::stages::export::tokens::{self as export_tokens, TokenExportOptions, TokenLayout};
 use samplemix::stages::export::{self, ExportOptions};
-use samplemix::stages::export_tokens::{self, TokenExportOptions, TokenLayout};
 use samplemix::stages::score::{default_model_path, GgufTokenizer};
 use samplemix::store::Store;
 
@@ -35,8 +35,8 @@ pub struct ExportArgs {
     #[arg(long, default_value = "gguf")]
     pub tokenizer: String,
     /// Files of --format tokens: `flat` (.bin only) or `megatron` (.bin and .idx).
-    #[arg(long, value_enum, default_value_t = TokenLayout::Flat)]
-    pub token_layout: TokenLayout,
+    #[arg(long, value_enum, default_value_t = LayoutArg::Flat)]
+    pub token_layout: LayoutArg,
     /// Replace an earlier export in a non-empty folder.
     #[arg(long)]
     pub force: bool,
@@ -53,6 +53,15 @@ pub enum ExportFormat {
     Tokens,
 }
 
+/// `--token-layout`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayoutArg {
+    /// Flat `.bin` arrays only.
+    Flat,
+    /// Flat `.bin` arrays plus a Megatron `.idx` beside each.
+    Megatron,
+}
+
 pub fn run(store: &Path, args: ExportArgs) -> Result<ExitCode> {
     let st = Store::open_reader(store)?;
     let record = load_mix(&st, &args.name)?;
@@ -67,7 +76,10 @@ pub fn run(store: &Path, args: ExportArgs) -> Result<ExitCode> {
         let opts = TokenExportOptions {
             shard_tokens: args.shard_tokens,
             seed: args.seed,
-            layout: args.token_layout,
+            layout: match args.token_layout {
+                LayoutArg::Flat => TokenLayout::Flat,
+                LayoutArg::Megatron => TokenLayout::Megatron,
+            },
         };
         let m = export_tokens::export_tokens(&st, &args.name, &record, &args.out, &tok, &opts)?;
         if args.json.json {

@@ -15,7 +15,6 @@
 pub mod append;
 pub mod eval;
 pub mod export;
-pub mod export_tokens;
 pub mod mix;
 pub mod quality;
 pub mod report;

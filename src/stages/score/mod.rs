@@ -27,16 +27,14 @@ mod llama;
 mod nll;
 mod pack;
 mod pass;
-mod tokenizer;
 mod types;
 
 pub use error::ScoreError;
 pub use llama::{
-    default_model_path, AttentionLayout, LlamaScorer, LlamaSettings, PreparedBatches,
-    DEFAULT_MODEL_FILE, SCORER_VERSION,
+    default_model_path, AttentionLayout, GgufTokenizer, LlamaScorer, LlamaSettings,
+    PreparedBatches, DEFAULT_MODEL_FILE, SCORER_VERSION,
 };
 pub use pass::{
     nll_quantiles, pending, score_pool, Pending, ScoreObserver, ScoreOptions, ScoreReport,
 };
-pub use tokenizer::GgufTokenizer;
 pub use types::{QualityScore, QualityScorer, SampleScore};

@@ -1,7 +1,7 @@
 //! Export of a stored mix as token ids for training (`export --format tokens`).
 //!
 //! The mix's copies are shuffled exactly as the JSONL export shuffles them
-//! ([`super::export`]); every copy is tokenized with a [`GgufTokenizer`] and written followed
+//! ([`super`]); every copy is tokenized with a [`Tokenizer`] (the GGUF vocabulary) and written followed
 //! by the tokenizer's EOS id. Shards `shard-NNNNN.bin` are flat little-endian arrays (uint16
 //! when the vocabulary has at most 65536 ids, else uint32) that nanoGPT/OLMo-style loaders
 //! memory-map. With [`TokenLayout::Megatron`] every shard also gets `shard-NNNNN.idx`, the
@@ -16,8 +16,8 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::export::{shuffled_copies, MANIFEST_FILE};
-use super::score::GgufTokenizer;
+use super::{shuffled_copies, MANIFEST_FILE};
+use crate::algo::tokenize::Tokenizer;
 use crate::error::{Error, Result};
 use crate::store::{MixRecord, Store};
 
@@ -28,7 +28,7 @@ pub const TOKEN_EXPORT_VERSION: u32 = 1;
 pub const MEGATRON_MAGIC: &[u8; 9] = b"MMIDIDX\x00\x00";
 
 /// Which files a token export writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenLayout {
     /// Flat `.bin` arrays only.
@@ -122,7 +122,7 @@ pub fn export_tokens(
     name: &str,
     record: &MixRecord,
     out: &Path,
-    tok: &GgufTokenizer,
+    tok: &dyn Tokenizer,
     opts: &TokenExportOptions,
 ) -> Result<TokenManifest> {
     let (seed, copies) = shuffled_copies(record, opts.seed)?;
@@ -197,8 +197,8 @@ pub fn export_tokens(
         megatron_dtype_code: if wide { 4 } else { 8 },
         layout: opts.layout,
         tokenizer: TokenizerInfo {
-            kind: "gguf".into(),
-            model: tok.path().display().to_string(),
+            kind: tok.kind().to_string(),
+            model: tok.source(),
             file_hash: tok.file_hash().to_string(),
             vocab_size: tok.n_vocab(),
             eos_id: tok.eos(),

@@ -7,6 +7,8 @@
 //! `{"id", "text", "source", "metadata"}`. `manifest.json` lists the shards, their lines and
 //! tokens, and the mix parameters.
 
+pub mod tokens;
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
