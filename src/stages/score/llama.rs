@@ -731,125 +731,6 @@ fn truncate_at_char_boundary(text: &str, max_bytes: usize) -> &str {
     &text[..end]
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The only test in this crate's unit tests that touches these variables.
-    #[test]
-    fn default_model_path_follows_the_environment() {
-        let saved: Vec<_> = ["SAMPLEMIX_MODEL", "SAMPLEMIX_MODEL_DIR", "HOME"]
-            .iter()
-            .map(|k| (*k, std::env::var_os(k)))
-            .collect();
-        std::env::remove_var("SAMPLEMIX_MODEL");
-        std::env::remove_var("SAMPLEMIX_MODEL_DIR");
-        std::env::set_var("HOME", "/home/u");
-        assert_eq!(
-            default_model_path(),
-            PathBuf::from("/home/u/.cache/samplemix/models").join(DEFAULT_MODEL_FILE)
-        );
-        std::env::set_var("SAMPLEMIX_MODEL_DIR", "/models");
-        assert_eq!(
-            default_model_path(),
-            PathBuf::from("/models").join(DEFAULT_MODEL_FILE)
-        );
-        std::env::set_var("SAMPLEMIX_MODEL", "/x/other.gguf");
-        assert_eq!(default_model_path(), PathBuf::from("/x/other.gguf"));
-        for (k, v) in saved {
-            match v {
-                Some(v) => std::env::set_var(k, v),
-                None => std::env::remove_var(k),
-            }
-        }
-    }
-
-    #[test]
-    fn the_description_names_every_setting_that_changes_scores() {
-        let settings = LlamaSettings {
-            max_tokens: 256,
-            ..LlamaSettings::default()
-        };
-        assert_eq!(
-            describe(&settings, LlamaToken(1), AttentionLayout::EXACT, 0),
-            "samplemix llama scorer v1; max_tokens=256; prefix_token=1; flash_attn=off; \
-             kv=per-sequence; gpu_layers=0"
-        );
-        let fast = AttentionLayout {
-            flash_attention: true,
-            unified_kv: true,
-        };
-        assert!(describe(&settings, LlamaToken(2), fast, 5)
-            .ends_with("prefix_token=2; flash_attn=on; kv=unified; gpu_layers=5"));
-    }
-
-    #[test]
-    fn context_sizes_follow_the_batch_and_the_kv_layout() {
-        let settings = LlamaSettings {
-            max_tokens: 256,
-            batch_tokens: 2048,
-            threads: 2,
-            gpu_layers: 0,
-        };
-        // 4 cells per batch token, 256 per sequence: 32 sequences of 256 cells.
-        let exact = ContextSize::of(&settings, AttentionLayout::EXACT);
-        assert_eq!(
-            exact,
-            ContextSize {
-                batch_capacity: 2048,
-                max_seqs: 32,
-                n_ctx: 32 * 256
-            }
-        );
-        let unified = AttentionLayout {
-            flash_attention: false,
-            unified_kv: true,
-        };
-        assert_eq!(ContextSize::of(&settings, unified).n_ctx, 2048);
-        // A batch smaller than max_tokens is raised to it; sequences never exceed MAX_SEQS.
-        let small = LlamaSettings {
-            max_tokens: 300,
-            batch_tokens: 10,
-            ..settings.clone()
-        };
-        let s = ContextSize::of(&small, AttentionLayout::EXACT);
-        assert_eq!((s.batch_capacity, s.max_seqs, s.n_ctx), (300, 2, 1024));
-        let wide = LlamaSettings {
-            max_tokens: 2,
-            batch_tokens: 1 << 20,
-            ..settings.clone()
-        };
-        assert_eq!(
-            ContextSize::of(&wide, AttentionLayout::EXACT).max_seqs,
-            MAX_SEQS
-        );
-        assert!(exact.params(&settings, AttentionLayout::EXACT).is_ok());
-        let huge = ContextSize {
-            n_ctx: usize::MAX,
-            ..exact
-        };
-        assert_eq!(
-            huge.params(&settings, AttentionLayout::EXACT).err(),
-            Some(SizeError::TooLarge(usize::MAX))
-        );
-        let threads = LlamaSettings {
-            threads: usize::MAX,
-            ..settings
-        };
-        assert_eq!(
-            exact.params(&threads, AttentionLayout::EXACT).err(),
-            Some(SizeError::Threads)
-        );
-    }
-
-    #[test]
-    fn char_boundary_truncation_never_splits_a_character() {
-        assert_eq!(truncate_at_char_boundary("héllo", 2), "h");
-        assert_eq!(truncate_at_char_boundary("héllo", 3), "hé");
-        assert_eq!(truncate_at_char_boundary("abc", 10), "abc");
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // GgufTokenizer: a GGUF model's own vocabulary through llama.cpp, loaded without weights, for
 // the token export. Texts are tokenized the way the scorer tokenizes samples: no BOS added,
@@ -996,5 +877,124 @@ impl crate::algo::tokenize::Tokenizer for GgufTokenizer {
     }
     fn file_hash(&self) -> &str {
         &self.file_hash
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The only test in this crate's unit tests that touches these variables.
+    #[test]
+    fn default_model_path_follows_the_environment() {
+        let saved: Vec<_> = ["SAMPLEMIX_MODEL", "SAMPLEMIX_MODEL_DIR", "HOME"]
+            .iter()
+            .map(|k| (*k, std::env::var_os(k)))
+            .collect();
+        std::env::remove_var("SAMPLEMIX_MODEL");
+        std::env::remove_var("SAMPLEMIX_MODEL_DIR");
+        std::env::set_var("HOME", "/home/u");
+        assert_eq!(
+            default_model_path(),
+            PathBuf::from("/home/u/.cache/samplemix/models").join(DEFAULT_MODEL_FILE)
+        );
+        std::env::set_var("SAMPLEMIX_MODEL_DIR", "/models");
+        assert_eq!(
+            default_model_path(),
+            PathBuf::from("/models").join(DEFAULT_MODEL_FILE)
+        );
+        std::env::set_var("SAMPLEMIX_MODEL", "/x/other.gguf");
+        assert_eq!(default_model_path(), PathBuf::from("/x/other.gguf"));
+        for (k, v) in saved {
+            match v {
+                Some(v) => std::env::set_var(k, v),
+                None => std::env::remove_var(k),
+            }
+        }
+    }
+
+    #[test]
+    fn the_description_names_every_setting_that_changes_scores() {
+        let settings = LlamaSettings {
+            max_tokens: 256,
+            ..LlamaSettings::default()
+        };
+        assert_eq!(
+            describe(&settings, LlamaToken(1), AttentionLayout::EXACT, 0),
+            "samplemix llama scorer v1; max_tokens=256; prefix_token=1; flash_attn=off; \
+             kv=per-sequence; gpu_layers=0"
+        );
+        let fast = AttentionLayout {
+            flash_attention: true,
+            unified_kv: true,
+        };
+        assert!(describe(&settings, LlamaToken(2), fast, 5)
+            .ends_with("prefix_token=2; flash_attn=on; kv=unified; gpu_layers=5"));
+    }
+
+    #[test]
+    fn context_sizes_follow_the_batch_and_the_kv_layout() {
+        let settings = LlamaSettings {
+            max_tokens: 256,
+            batch_tokens: 2048,
+            threads: 2,
+            gpu_layers: 0,
+        };
+        // 4 cells per batch token, 256 per sequence: 32 sequences of 256 cells.
+        let exact = ContextSize::of(&settings, AttentionLayout::EXACT);
+        assert_eq!(
+            exact,
+            ContextSize {
+                batch_capacity: 2048,
+                max_seqs: 32,
+                n_ctx: 32 * 256
+            }
+        );
+        let unified = AttentionLayout {
+            flash_attention: false,
+            unified_kv: true,
+        };
+        assert_eq!(ContextSize::of(&settings, unified).n_ctx, 2048);
+        // A batch smaller than max_tokens is raised to it; sequences never exceed MAX_SEQS.
+        let small = LlamaSettings {
+            max_tokens: 300,
+            batch_tokens: 10,
+            ..settings.clone()
+        };
+        let s = ContextSize::of(&small, AttentionLayout::EXACT);
+        assert_eq!((s.batch_capacity, s.max_seqs, s.n_ctx), (300, 2, 1024));
+        let wide = LlamaSettings {
+            max_tokens: 2,
+            batch_tokens: 1 << 20,
+            ..settings.clone()
+        };
+        assert_eq!(
+            ContextSize::of(&wide, AttentionLayout::EXACT).max_seqs,
+            MAX_SEQS
+        );
+        assert!(exact.params(&settings, AttentionLayout::EXACT).is_ok());
+        let huge = ContextSize {
+            n_ctx: usize::MAX,
+            ..exact
+        };
+        assert_eq!(
+            huge.params(&settings, AttentionLayout::EXACT).err(),
+            Some(SizeError::TooLarge(usize::MAX))
+        );
+        let threads = LlamaSettings {
+            threads: usize::MAX,
+            ..settings
+        };
+        assert_eq!(
+            exact.params(&threads, AttentionLayout::EXACT).err(),
+            Some(SizeError::Threads)
+        );
+    }
+
+    #[test]
+    fn char_boundary_truncation_never_splits_a_character() {
+        assert_eq!(truncate_at_char_boundary("héllo", 2), "h");
+        assert_eq!(truncate_at_char_boundary("héllo", 3), "hé");
+        assert_eq!(truncate_at_char_boundary("abc", 10), "abc");
     }
 }
