@@ -12,12 +12,16 @@ command -v clang >/dev/null || need+=(clang)
 ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || need+=(libclang-dev)
 command -v python3 >/dev/null || need+=(python3 python3-pip)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
+# numpy: tests/export_tokens.rs memory-maps the exported token arrays with it.
+python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+# The apt numpy serves the system python3; another python3 first on PATH (pyenv) gets pip's.
+python3 -c 'import numpy' 2>/dev/null || python3 -m pip install -q numpy
 command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust (rustup) first" >&2; exit 1; }
 
 # maturin builds the Python package (python/); from PyPI into its own venv when not on PATH.

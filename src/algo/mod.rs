@@ -25,4 +25,5 @@ pub mod metrics;
 pub mod mix;
 pub mod rank;
 pub mod repetition;
+pub mod tokenize;
 pub mod union_find;

@@ -32,8 +32,8 @@ mod types;
 
 pub use error::ScoreError;
 pub use llama::{
-    default_model_path, AttentionLayout, LlamaScorer, LlamaSettings, PreparedBatches,
-    DEFAULT_MODEL_FILE, SCORER_VERSION,
+    default_model_path, AttentionLayout, GgufTokenizer, LlamaScorer, LlamaSettings,
+    PreparedBatches, DEFAULT_MODEL_FILE, SCORER_VERSION,
 };
 pub use pass::{
     nll_quantiles, pending, score_pool, Pending, ScoreObserver, ScoreOptions, ScoreReport,

@@ -7,6 +7,8 @@
 //! `{"id", "text", "source", "metadata"}`. `manifest.json` lists the shards, their lines and
 //! tokens, and the mix parameters.
 
+pub mod tokens;
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -99,7 +101,10 @@ pub fn prepare_out(out: &Path, force: bool) -> Result<()> {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
             if p.is_file()
                 && (name == MANIFEST_FILE
-                    || (name.starts_with("shard-") && name.ends_with(".jsonl.zst")))
+                    || (name.starts_with("shard-")
+                        && (name.ends_with(".jsonl.zst")
+                            || name.ends_with(".bin")
+                            || name.ends_with(".idx"))))
             {
                 std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
             }
@@ -108,6 +113,22 @@ pub fn prepare_out(out: &Path, force: bool) -> Result<()> {
         std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     }
     Ok(())
+}
+
+/// Every sample of the mix `count` times, shuffled by the export seed (`seed`, else the mix's
+/// seed); returns the seed used and the order.
+pub(crate) fn shuffled_copies(record: &MixRecord, seed: Option<u64>) -> Result<(u64, Vec<u64>)> {
+    let spec = MixSpec::of(record)?;
+    let seed = seed.unwrap_or(spec.seed);
+    let mut copies: Vec<u64> = Vec::with_capacity(record.counts.iter().map(|c| c.1 as usize).sum());
+    for &(seq, c) in &record.counts {
+        for _ in 0..c {
+            copies.push(seq);
+        }
+    }
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x6578_706f_7274); // "export"
+    copies.shuffle(&mut rng);
+    Ok((seed, copies))
 }
 
 #[derive(Serialize)]
@@ -126,16 +147,7 @@ pub fn export(
     out: &Path,
     opts: &ExportOptions,
 ) -> Result<ExportManifest> {
-    let spec = MixSpec::of(record)?;
-    let seed = opts.seed.unwrap_or(spec.seed);
-    let mut copies: Vec<u64> = Vec::with_capacity(record.counts.iter().map(|c| c.1 as usize).sum());
-    for &(seq, c) in &record.counts {
-        for _ in 0..c {
-            copies.push(seq);
-        }
-    }
-    let mut rng = StdRng::seed_from_u64(seed ^ 0x6578_706f_7274); // "export"
-    copies.shuffle(&mut rng);
+    let (seed, copies) = shuffled_copies(record, opts.seed)?;
     let mut shards = Vec::new();
     let mut writer: Option<(zstd::Encoder<'static, BufWriter<File>>, ShardInfo)> = None;
     let mut total_tokens = 0u64;
