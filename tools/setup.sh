@@ -17,6 +17,13 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+# Python packages the tests and benches use (pyarrow writes the Parquet fixtures).
+for pkg in pyarrow; do
+  python3 -c "import $pkg" 2>/dev/null && continue
+  echo "setup: installing Python package $pkg" >&2
+  python3 -m pip install --quiet "$pkg" 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages "$pkg"
+done
 command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust (rustup) first" >&2; exit 1; }
 
 echo "setup: default model: $(tools/fetch-model.sh)" >&2
