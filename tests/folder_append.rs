@@ -25,18 +25,28 @@ fn a_folder_appended_again_reads_only_its_new_file() {
     std::fs::create_dir_all(data.join("sub")).unwrap();
     std::fs::write(data.join("b.jsonl"), records(30, "b")).unwrap();
     std::fs::write(data.join("a.jsonl.gz"), gzip(records(20, "a").as_bytes())).unwrap();
-    std::fs::write(data.join("sub/c.jsonl.zst"), zstd(records(10, "c").as_bytes())).unwrap();
+    std::fs::write(
+        data.join("sub/c.jsonl.zst"),
+        zstd(records(10, "c").as_bytes()),
+    )
+    .unwrap();
     std::fs::write(data.join(".hidden.jsonl"), records(5, "h")).unwrap();
 
     let first = env.run(&["append", s(&data), "--json"]).ok().json();
     assert_eq!(names(&first), ["a.jsonl.gz", "b.jsonl", "c.jsonl.zst"]);
-    assert_eq!((u(&first, "files_read"), u(&first, "files_skipped")), (3, 0));
+    assert_eq!(
+        (u(&first, "files_read"), u(&first, "files_skipped")),
+        (3, 0)
+    );
     assert_eq!(u(&first, "added"), 60);
 
     std::fs::write(data.join("sub/d.jsonl"), records(7, "d")).unwrap();
     let second = env.run(&["append", s(&data), "--json"]).ok().json();
     assert_eq!(names(&second), ["d.jsonl"]);
-    assert_eq!((u(&second, "files_read"), u(&second, "files_skipped")), (1, 3));
+    assert_eq!(
+        (u(&second, "files_read"), u(&second, "files_skipped")),
+        (1, 3)
+    );
     assert_eq!((u(&second, "added"), u(&second, "duplicates")), (7, 0));
     assert_eq!(env.stats()["samples"], 67);
 
@@ -48,7 +58,10 @@ fn a_folder_appended_again_reads_only_its_new_file() {
     let pattern = format!("{}/**/*.jsonl*", s(&data));
     let third = env.run(&["append", &pattern, "--json"]).ok().json();
     assert_eq!(names(&third), ["b.jsonl"]);
-    assert_eq!((u(&third, "files_read"), u(&third, "files_skipped")), (1, 3));
+    assert_eq!(
+        (u(&third, "files_read"), u(&third, "files_skipped")),
+        (1, 3)
+    );
     assert_eq!((u(&third, "added"), u(&third, "duplicates")), (3, 30));
 
     // A file named on its own is always read.

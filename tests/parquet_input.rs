@@ -113,7 +113,10 @@ fn parquet_appends_like_the_same_records_in_jsonl() {
     for key in ["added", "duplicates", "rejected", "tokens_added"] {
         assert_eq!(p[key], j[key], "{key}: {p} vs {j}");
     }
-    assert_eq!((p["added"].as_u64(), p["duplicates"].as_u64()), (Some(27), Some(1)));
+    assert_eq!(
+        (p["added"].as_u64(), p["duplicates"].as_u64()),
+        (Some(27), Some(1))
+    );
     assert_eq!(p["rejected"], 2);
     assert_eq!(p["files"][0]["compression"], "parquet");
     assert_eq!(p["files"][0]["lines"], 30);
@@ -151,7 +154,10 @@ fn a_non_string_text_column_is_rejected_row_by_row() {
         .run(&["append", s(&fx.path().join("ints.parquet")), "--json"])
         .ok();
     let j = r.json();
-    assert_eq!((j["added"].as_u64(), j["rejected"].as_u64()), (Some(0), Some(3)));
+    assert_eq!(
+        (j["added"].as_u64(), j["rejected"].as_u64()),
+        (Some(0), Some(3))
+    );
     assert!(
         r.stderr
             .contains("ints.parquet:0:0: text field \"text\" is a number, not a string"),
@@ -182,7 +188,9 @@ fn a_truncated_parquet_file_is_reported_and_what_came_before_stays() {
     assert_eq!(r.code, 1, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
     let j = r.json();
     assert_eq!(j["added"], 27);
-    let err = j["files"][1]["error"].as_str().expect("the cut file has an error");
+    let err = j["files"][1]["error"]
+        .as_str()
+        .expect("the cut file has an error");
     assert!(err.contains("truncated"), "{err}");
     assert!(r.stderr.contains("cut.parquet"), "{}", r.stderr);
     assert_eq!(env.stats()["samples"], 27);

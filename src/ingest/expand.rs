@@ -44,7 +44,9 @@ pub fn expand(args: &[String]) -> Result<Vec<Planned>> {
         } else if !path.exists() && arg.contains(['*', '?', '[']) {
             let files = matches(arg, arg)?;
             if files.is_empty() {
-                return Err(Error::Invalid(format!("{arg}: no file matches this pattern")));
+                return Err(Error::Invalid(format!(
+                    "{arg}: no file matches this pattern"
+                )));
             }
             for file in files {
                 push(Input::File(file), true, &mut out);
@@ -85,7 +87,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         std::fs::create_dir_all(d.join("a/b")).unwrap();
-        for f in ["z.jsonl", "a/b/x.jsonl.zst", "a/y.jsonl", ".hidden", "a/b/w.txt"] {
+        for f in [
+            "z.jsonl",
+            "a/b/x.jsonl.zst",
+            "a/y.jsonl",
+            ".hidden",
+            "a/b/w.txt",
+        ] {
             std::fs::write(d.join(f), "").unwrap();
         }
         let ds = d.display().to_string();
@@ -97,11 +105,20 @@ mod tests {
                 Input::Stdin => "-".into(),
             })
             .collect();
-        assert_eq!(names, ["a/b/w.txt", "a/b/x.jsonl.zst", "a/y.jsonl", "z.jsonl"]);
+        assert_eq!(
+            names,
+            ["a/b/w.txt", "a/b/x.jsonl.zst", "a/y.jsonl", "z.jsonl"]
+        );
         assert!(got.iter().all(|p| p.expanded));
         let glob = expand(&[format!("{ds}/**/*.jsonl*"), "-".into()]).unwrap();
         assert_eq!(glob.len(), 4);
-        assert_eq!(glob[3], Planned { input: Input::Stdin, expanded: false });
+        assert_eq!(
+            glob[3],
+            Planned {
+                input: Input::Stdin,
+                expanded: false
+            }
+        );
         assert!(expand(&[format!("{ds}/*.parquet")]).is_err());
         let plain = expand(&[format!("{ds}/missing.jsonl")]).unwrap();
         assert!(!plain[0].expanded);

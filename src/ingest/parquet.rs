@@ -58,9 +58,10 @@ impl ParquetRows {
     pub fn open(path: &Path) -> Result<ParquetRows, String> {
         let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default()).map_err(|e| {
-            format!("not a readable Parquet file (truncated or damaged footer?): {e}")
-        })?;
+        let meta =
+            ArrowReaderMetadata::load(&file, ArrowReaderOptions::default()).map_err(|e| {
+                format!("not a readable Parquet file (truncated or damaged footer?): {e}")
+            })?;
         let mut starts = Vec::new();
         let mut start = 0u64;
         for g in meta.metadata().row_groups() {

@@ -295,9 +295,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.text, "a b");
-        assert_eq!((r.id.as_deref(), r.source.as_deref()), (Some("7"), Some("web")));
+        assert_eq!(
+            (r.id.as_deref(), r.source.as_deref()),
+            (Some("7"), Some("web"))
+        );
         let meta: Value = serde_json::from_str(r.metadata.as_deref().unwrap()).unwrap();
-        assert_eq!(meta, serde_json::json!({"doc": {}, "meta": {"ids": {}, "url": "u"}}));
+        assert_eq!(
+            meta,
+            serde_json::json!({"doc": {}, "meta": {"ids": {}, "url": "u"}})
+        );
         // A top-level field named with the dot wins.
         let r = parse(br#"{"doc.body":"x y","doc":{"body":"no"}}"#, &names).unwrap();
         assert_eq!(r.text, "x y");

@@ -352,8 +352,8 @@ fn check_strict(
     name: &str,
     opts: &AppendOptions,
 ) -> std::result::Result<(), Reject> {
-    let mut opened = Reader::open(file, opts.max_line_bytes)
-        .map_err(|e| Reject::at(name, None, 0, e.0))?;
+    let mut opened =
+        Reader::open(file, opts.max_line_bytes).map_err(|e| Reject::at(name, None, 0, e.0))?;
     let groups = opened.row_groups();
     let reject = |no: u64, reason: String| Reject::at(name, groups.as_ref(), no, reason);
     let mut dedup = Dedup::default();
