@@ -1,7 +1,8 @@
 //! The arguments of `append` made into inputs: `-` is stdin, a folder stands for every file
 //! under it (recursively, hidden files and folders left out), a pattern with `*`, `?` or `[`
 //! that names no existing file is a glob (`crawl/**/*.jsonl.zst`), anything else one file.
-//! Folder and glob matches come in sorted order; a file named twice is read once.
+//! Folder and glob matches come in sorted order; a file named twice is read once. A folder
+//! without files stays one input, which the append reports as unreadable.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -38,7 +39,12 @@ pub fn expand(args: &[String]) -> Result<Vec<Planned>> {
             push(Input::Stdin, false, &mut out);
         } else if path.is_dir() {
             let pattern = format!("{}/**/*", glob::Pattern::escape(arg.trim_end_matches('/')));
-            for file in matches(&pattern, arg)? {
+            let files = matches(&pattern, arg)?;
+            if files.is_empty() {
+                // Left to the append, which reports it and reads the other inputs.
+                push(Input::parse(arg), false, &mut out);
+            }
+            for file in files {
                 push(Input::File(file), true, &mut out);
             }
         } else if !path.exists() && arg.contains(['*', '?', '[']) {
@@ -122,5 +128,9 @@ mod tests {
         assert!(expand(&[format!("{ds}/*.parquet")]).is_err());
         let plain = expand(&[format!("{ds}/missing.jsonl")]).unwrap();
         assert!(!plain[0].expanded);
+        std::fs::create_dir(d.join("empty")).unwrap();
+        let empty = expand(&[format!("{ds}/empty")]).unwrap();
+        assert_eq!(empty.len(), 1);
+        assert!(!empty[0].expanded);
     }
 }

@@ -119,7 +119,7 @@ pub fn open(input: &Input, max_line_bytes: usize) -> Result<Opened, OpenError> {
         Input::File(path) => {
             let meta = std::fs::metadata(path).map_err(|e| OpenError(describe_open(path, &e)))?;
             if meta.is_dir() {
-                return Err(OpenError("is a directory, not a JSONL file".into()));
+                return Err(OpenError("is a directory with no files to read".into()));
             }
             let file = File::open(path).map_err(|e| OpenError(describe_open(path, &e)))?;
             (Box::new(file), Some(meta.len()))
