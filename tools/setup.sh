@@ -22,6 +22,13 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 # The apt numpy serves the system python3; another python3 first on PATH (pyenv) gets pip's.
 python3 -c 'import numpy' 2>/dev/null || python3 -m pip install -q numpy
+# Python packages the tests and benches use (pyarrow writes the Parquet fixtures).
+for pkg in pyarrow; do
+  python3 -c "import $pkg" 2>/dev/null && continue
+  echo "setup: installing Python package $pkg" >&2
+  python3 -m pip install --quiet "$pkg" 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages "$pkg"
+done
 command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust (rustup) first" >&2; exit 1; }
 
 # maturin builds the Python package (python/); from PyPI into its own venv when not on PATH.

@@ -1,11 +1,11 @@
-//! `samplemix append`: add JSONL inputs to the pool, rejected records optionally to a file.
+//! `samplemix append`: add JSONL and Parquet inputs (files, folders, globs) to the pool, rejected records optionally to a file.
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use samplemix::ingest::{FieldNames, Input};
+use samplemix::ingest::{self, FieldNames};
 use samplemix::pool::Pool;
 use samplemix::stages::append::{self, AppendOptions};
 
@@ -52,11 +52,13 @@ pub(super) fn run(store: &Path, args: AppendArgs) -> Result<ExitCode> {
         }
     };
     let rejects_file = rejects.as_ref().map(|(p, _)| p.clone());
-    let inputs: Vec<Input> = args.files.iter().map(|f| Input::parse(f)).collect();
+    let inputs = ingest::expand(&args.files)?;
     let mut pool = Pool::open_writer(store)?;
     note_open(&pool);
     let progress = AppendProgress::new(rejects);
-    let report = append::append(&mut pool, &inputs, &opts, &progress)?;
+    let report = append::append_planned(&mut pool, &inputs, &opts, &progress);
+    progress.finish();
+    let report = report?;
     pool.close()?;
     let failed = report.failed_files();
     if args.json.json {
@@ -84,6 +86,12 @@ pub(super) fn run(store: &Path, args: AppendArgs) -> Result<ExitCode> {
             report.seconds,
             report.pool_samples
         );
+        if report.files_skipped > 0 {
+            println!(
+                "skipped {} file(s) already appended completely",
+                report.files_skipped
+            );
+        }
         if let Some(p) = rejects_file.filter(|_| report.rejected > 0) {
             println!("rejected records written to {}", p.display());
         }

@@ -115,7 +115,9 @@ pub struct JsonFlag {
 /// `samplemix append`.
 #[derive(clap::Args, Debug)]
 pub struct AppendArgs {
-    /// Input files; - reads stdin.
+    /// Input files (JSONL, plain or gzip/zstd, or Parquet), folders (every file under them)
+    /// or quoted globs ('crawl/**/*.jsonl.zst'); - reads stdin. Files found in a folder or by a
+    /// glob that were appended completely before are skipped.
     #[arg(required = true)]
     pub files: Vec<String>,
     /// Field holding the text.

@@ -49,9 +49,11 @@ impl BarSlot {
     }
 }
 
-/// Draws one bar per input and reports rejects.
+/// Draws one bar for all the inputs (bytes of all the files; the prefix names the file and its
+/// number) and reports rejects.
 pub struct AppendProgress {
     bar: BarSlot,
+    files: Mutex<FilesDone>,
     rejects: Option<Mutex<(PathBuf, File)>>,
     shown: Mutex<u64>,
     interactive: bool,
@@ -72,10 +74,16 @@ impl AppendProgress {
     pub fn new(rejects: Option<(PathBuf, File)>) -> Self {
         AppendProgress {
             bar: BarSlot::default(),
+            files: Mutex::default(),
             rejects: rejects.map(Mutex::new),
             shown: Mutex::new(0),
             interactive: std::io::stderr().is_terminal(),
         }
+    }
+
+    /// Clears the bar away at the end.
+    pub fn finish(&self) {
+        self.bar.finish();
     }
 
     fn println(&self, line: &str) {
@@ -92,27 +100,63 @@ impl AppendProgress {
     }
 }
 
+/// Files and bytes of an append, for its bar.
+#[derive(Default)]
+struct FilesDone {
+    files: u64,
+    bytes: u64,
+    started: u64,
+    /// Bytes of the inputs finished.
+    done_bytes: u64,
+    /// Samples added by the inputs finished.
+    added: u64,
+}
+
 impl AppendObserver for AppendProgress {
+    fn files_planned(&self, files: u64, bytes: u64) {
+        let mut f = self.files.lock().expect("progress lock");
+        f.files = files;
+        f.bytes = bytes;
+    }
+
     fn input_started(&self, name: &str, size: Option<u64>) {
+        let mut f = self.files.lock().expect("progress lock");
+        f.started += 1;
         if !self.interactive {
             return;
         }
-        let bar = bar(size, APPEND_TEMPLATE);
-        bar.set_prefix(name.to_string());
-        self.bar.set(bar);
+        let prefix = format!("file {}/{} {name}", f.started, f.files);
+        let total = (f.bytes > 0).then_some(f.bytes).or(size);
+        let done = f.done_bytes;
+        drop(f);
+        let mut current = None;
+        self.bar.with(|b| current = Some(b.clone()));
+        let shown = current.unwrap_or_else(|| {
+            let fresh = bar(total, APPEND_TEMPLATE);
+            self.bar.set(fresh.clone());
+            fresh
+        });
+        shown.set_prefix(prefix);
+        shown.set_position(done);
     }
 
     fn input_progress(&self, consumed: u64, added: u64) {
+        let f = self.files.lock().expect("progress lock");
+        let (done, added) = (f.done_bytes + consumed, f.added + added);
+        drop(f);
         self.bar.with(|bar| {
-            bar.set_position(consumed);
+            bar.set_position(done);
             bar.set_message(format!("{added} added"));
         });
     }
 
     fn input_finished(&self, report: &FileReport) {
-        self.bar.finish();
+        let mut f = self.files.lock().expect("progress lock");
+        f.done_bytes += report.input_bytes;
+        f.added += report.added;
+        drop(f);
         if let Some(err) = &report.error {
-            eprintln!("samplemix: {}: {err}", report.file);
+            self.println(&format!("samplemix: {}: {err}", report.file));
         }
     }
 

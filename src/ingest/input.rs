@@ -1,4 +1,4 @@
-//! Opening inputs and splitting them into lines: plain, gzip or zstd files and stdin, detected
+//! Opening JSONL inputs and splitting them into lines: plain, gzip or zstd files and stdin, detected
 //! by extension or by magic bytes, read through a line reader that never holds more than the
 //! line-length limit in memory and drops a UTF-8 byte-order mark at the start of the text.
 
@@ -119,7 +119,7 @@ pub fn open(input: &Input, max_line_bytes: usize) -> Result<Opened, OpenError> {
         Input::File(path) => {
             let meta = std::fs::metadata(path).map_err(|e| OpenError(describe_open(path, &e)))?;
             if meta.is_dir() {
-                return Err(OpenError("is a directory, not a JSONL file".into()));
+                return Err(OpenError("is a directory with no files to read".into()));
             }
             let file = File::open(path).map_err(|e| OpenError(describe_open(path, &e)))?;
             (Box::new(file), Some(meta.len()))
@@ -133,6 +133,13 @@ pub fn open(input: &Input, max_line_bytes: usize) -> Result<Opened, OpenError> {
     let head = buffered
         .fill_buf()
         .map_err(|e| OpenError(format!("cannot read: {e}")))?;
+    if matches!(input, Input::Stdin) && head.starts_with(super::parquet::PARQUET_MAGIC) {
+        return Err(OpenError(
+            "Parquet cannot be read from standard input (it is read from its footer): \
+             give the file's path"
+                .into(),
+        ));
+    }
     let compression = Compression::from_magic(head);
     let reader: Box<dyn BufRead + Send> = match compression {
         Compression::None => Box::new(buffered),

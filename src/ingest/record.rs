@@ -1,4 +1,5 @@
-//! One JSONL line to one record: UTF-8 and JSON checks, field renaming, the dedup hash of the
+//! One JSONL line (or Parquet row as JSON) to one record: UTF-8 and JSON checks, field
+//! renaming (dotted names reach into nested objects), the dedup hash of the
 //! whitespace-normalised text and the pre-scoring token estimate. Pure functions, run in
 //! parallel over a chunk of lines.
 
@@ -85,7 +86,7 @@ pub fn parse(line: &[u8], names: &FieldNames) -> Result<Parsed, String> {
     let Value::Object(mut obj) = value else {
         return Err(format!("not a JSON object (a JSON {})", kind(&value)));
     };
-    let text = match obj.remove(&names.text) {
+    let text = match take_field(&mut obj, &names.text) {
         Some(Value::String(s)) => s,
         Some(Value::Null) | None => return Err(format!("missing text field {:?}", names.text)),
         Some(other) => {
@@ -102,7 +103,7 @@ pub fn parse(line: &[u8], names: &FieldNames) -> Result<Parsed, String> {
             names.text
         ));
     }
-    let id = match obj.remove(&names.id) {
+    let id = match take_field(&mut obj, &names.id) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.is_empty() => {
             return Err(format!("id field {:?} is an empty string", names.id))
@@ -117,7 +118,7 @@ pub fn parse(line: &[u8], names: &FieldNames) -> Result<Parsed, String> {
             ))
         }
     };
-    let source = match obj.remove(&names.source) {
+    let source = match take_field(&mut obj, &names.source) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.trim().is_empty() => None,
         Some(Value::String(s)) => {
@@ -133,7 +134,7 @@ pub fn parse(line: &[u8], names: &FieldNames) -> Result<Parsed, String> {
             ))
         }
     };
-    let metadata = merge_metadata(obj.remove(&names.metadata), obj);
+    let metadata = merge_metadata(take_field(&mut obj, &names.metadata), obj);
     let hash = normalised_hash(&text);
     Ok(Parsed {
         id,
@@ -142,6 +143,19 @@ pub fn parse(line: &[u8], names: &FieldNames) -> Result<Parsed, String> {
         metadata: metadata.map(|m| m.to_string()),
         hash,
     })
+}
+
+/// Takes the field `name` out of `obj`: a top-level field of that name, or else a dotted path
+/// into nested objects (`meta.url`), whose last field is taken out of its object.
+fn take_field(obj: &mut Map<String, Value>, name: &str) -> Option<Value> {
+    if let Some(v) = obj.remove(name) {
+        return Some(v);
+    }
+    let (head, rest) = name.split_once('.')?;
+    match obj.get_mut(head) {
+        Some(Value::Object(inner)) => take_field(inner, rest),
+        _ => None,
+    }
 }
 
 /// The metadata field, with any other top-level fields (url, date, ...) kept beside it.
@@ -265,6 +279,37 @@ mod tests {
             (r.id.as_deref(), r.source.as_deref()),
             (Some("d"), Some("books"))
         );
+    }
+
+    #[test]
+    fn dotted_names_reach_into_nested_objects() {
+        let names = FieldNames {
+            text: "doc.body".into(),
+            id: "meta.ids.main".into(),
+            source: "meta.site".into(),
+            metadata: "metadata".into(),
+        };
+        let r = parse(
+            br#"{"doc":{"body":"a b"},"meta":{"ids":{"main":7},"site":"web","url":"u"}}"#,
+            &names,
+        )
+        .unwrap();
+        assert_eq!(r.text, "a b");
+        assert_eq!(
+            (r.id.as_deref(), r.source.as_deref()),
+            (Some("7"), Some("web"))
+        );
+        let meta: Value = serde_json::from_str(r.metadata.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            meta,
+            serde_json::json!({"doc": {}, "meta": {"ids": {}, "url": "u"}})
+        );
+        // A top-level field named with the dot wins.
+        let r = parse(br#"{"doc.body":"x y","doc":{"body":"no"}}"#, &names).unwrap();
+        assert_eq!(r.text, "x y");
+        assert!(parse(br#"{"doc":"flat"}"#, &names)
+            .unwrap_err()
+            .contains("missing text field \"doc.body\""));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! append completes the pool, since what is already stored is skipped as a duplicate.
 
 use std::io::Write;
-use std::sync::atomic::Ordering;
+use std::path::Path;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -16,10 +16,13 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::ingest::dedup::{Dedup, Verdict};
-use crate::ingest::input::{self, Input, LineItem};
+use crate::ingest::expand::Planned;
+use crate::ingest::input::Input;
+use crate::ingest::parquet::RowGroups;
+use crate::ingest::reader::{RawChunk, ReadError, Reader};
 use crate::ingest::record::{self, estimate_tokens, FieldNames, Parsed};
 use crate::pool::Pool;
-use crate::store::{DocRecord, SampleRow};
+use crate::store::{appended_file_key, AppendedFile, DocRecord, SampleRow};
 
 /// Settings of an append.
 #[derive(Clone, Debug)]
@@ -59,15 +62,41 @@ impl Default for AppendOptions {
 pub struct Reject {
     /// Input name (`-` for stdin).
     pub file: String,
-    /// 1-based line number.
+    /// 1-based line number; for a Parquet input, the row within its row group (from 0).
     pub line: u64,
+    /// For a Parquet input, the row group (from 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row_group: Option<u64>,
     /// Why it was rejected.
     pub reason: String,
 }
 
+impl Reject {
+    /// The reject of record `no` of `file` (a line, or a row of a Parquet file whose row
+    /// groups are `groups`).
+    fn at(file: &str, groups: Option<&RowGroups>, no: u64, reason: String) -> Reject {
+        let (row_group, line) = match groups {
+            None => (None, no),
+            Some(g) => {
+                let (group, row) = g.locate(no);
+                (Some(group), row)
+            }
+        };
+        Reject {
+            file: file.to_string(),
+            line,
+            row_group,
+            reason,
+        }
+    }
+}
+
 impl std::fmt::Display for Reject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}: {}", self.file, self.line, self.reason)
+        match self.row_group {
+            None => write!(f, "{}:{}: {}", self.file, self.line, self.reason),
+            Some(g) => write!(f, "{}:{}:{}: {}", self.file, g, self.line, self.reason),
+        }
     }
 }
 
@@ -76,9 +105,9 @@ impl std::fmt::Display for Reject {
 pub struct FileReport {
     /// Input name.
     pub file: String,
-    /// Compression detected (`plain`, `gzip`, `zstd`).
+    /// Format detected (`plain`, `gzip`, `zstd` JSONL, or `parquet`).
     pub compression: String,
-    /// Lines read.
+    /// Lines (Parquet: rows) read.
     pub lines: u64,
     /// Samples added.
     pub added: u64,
@@ -95,8 +124,14 @@ pub struct FileReport {
 /// What an append did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct AppendReport {
-    /// Per input.
+    /// Per input read.
     pub files: Vec<FileReport>,
+    /// Inputs read (the length of `files`).
+    pub files_read: u64,
+    /// Inputs found in a folder or by a glob and skipped as already appended completely.
+    pub files_skipped: u64,
+    /// Their names.
+    pub skipped: Vec<String>,
     /// Samples added.
     pub added: u64,
     /// Exact duplicates skipped.
@@ -124,6 +159,11 @@ impl AppendReport {
 
 /// Hears about an append as it goes (the CLI draws a progress bar and prints rejects).
 pub trait AppendObserver: Sync {
+    /// Before anything is read: the inputs to read and their total size (files of unknown
+    /// size, such as stdin, count 0).
+    fn files_planned(&self, _files: u64, _bytes: u64) {}
+    /// An input was skipped as already appended; `size` in bytes.
+    fn file_skipped(&self, _name: &str, _size: u64) {}
     /// An input is about to be read; `size` in raw bytes when known.
     fn input_started(&self, _name: &str, _size: Option<u64>) {}
     /// Raw bytes of the current input consumed so far, and samples added by it.
@@ -137,13 +177,34 @@ pub trait AppendObserver: Sync {
 /// An observer that ignores everything.
 impl AppendObserver for () {}
 
-/// Appends `inputs` to the pool. Bad records are reported and counted and the rest goes in;
-/// inputs that cannot be opened are reported in their [`FileReport`] and the others still go
-/// in. With `strict`, the first bad record ends the append with an error and nothing of its
-/// input is added (inputs before it are kept).
+/// Appends `inputs` (each read, none skipped) to the pool: [`append_planned`] with inputs named
+/// one by one.
 pub fn append(
     pool: &mut Pool,
     inputs: &[Input],
+    opts: &AppendOptions,
+    observer: &dyn AppendObserver,
+) -> Result<AppendReport> {
+    let planned: Vec<Planned> = inputs
+        .iter()
+        .map(|input| Planned {
+            input: input.clone(),
+            expanded: false,
+        })
+        .collect();
+    append_planned(pool, &planned, opts, observer)
+}
+
+/// Appends `inputs` to the pool; those found in a folder or by a glob that the store has
+/// recorded as appended completely (same absolute path, size and xxh3 of the first MiB) are
+/// skipped unread. Every input read to its end (rejected records or not) is recorded so. Bad
+/// records are reported and counted and the rest goes in;
+/// inputs that cannot be opened are reported in their [`FileReport`] and the others still go
+/// in. With `strict`, the first bad record ends the append with an error and nothing of its
+/// input is added (inputs before it are kept).
+pub fn append_planned(
+    pool: &mut Pool,
+    inputs: &[Planned],
     opts: &AppendOptions,
     observer: &dyn AppendObserver,
 ) -> Result<AppendReport> {
@@ -155,7 +216,26 @@ pub fn append(
     let before = pool.counters();
     let mut report = AppendReport::default();
     let mut since_commit = 0u64;
-    for input in inputs {
+    let mut todo = Vec::new();
+    let mut total_bytes = 0u64;
+    for planned in inputs {
+        let seen = seen_file(&planned.input);
+        if planned.expanded {
+            if let Some((key, fingerprint)) = &seen {
+                if pool.store.meta::<AppendedFile>(key)?.as_ref() == Some(fingerprint) {
+                    let name = planned.input.display_name();
+                    observer.file_skipped(&name, fingerprint.size);
+                    report.skipped.push(name);
+                    continue;
+                }
+            }
+        }
+        total_bytes += seen.as_ref().map_or(0, |(_, f)| f.size);
+        todo.push((&planned.input, seen));
+    }
+    report.files_skipped = report.skipped.len() as u64;
+    observer.files_planned(todo.len() as u64, total_bytes);
+    for (input, seen) in todo {
         let (file, spooled) = match (input, opts.strict) {
             // Strict reads an input twice (check, then add): spool stdin to a file first.
             (Input::Stdin, true) => {
@@ -187,10 +267,16 @@ pub fn append(
             opts,
             observer,
             report: &mut fr,
+            groups: None,
         };
         let outcome = run.ingest(pool, &file, &mut since_commit);
         drop(spooled);
         outcome?;
+        if let (None, Some((key, fingerprint))) = (&fr.error, &seen) {
+            let mut batch = pool.store.batch();
+            batch.put_meta(key, fingerprint);
+            batch.commit()?;
+        }
         report.added += fr.added;
         report.duplicates += fr.duplicates;
         report.rejected += fr.rejected;
@@ -206,11 +292,36 @@ pub fn append(
     if let Some(index) = pool.index.as_mut() {
         index.commit(next_seq)?;
     }
+    report.files_read = report.files.len() as u64;
     report.tokens_added = after.tokens - before.tokens;
     report.bytes_added = after.bytes - before.bytes;
     report.seconds = started.elapsed().as_secs_f64();
     report.pool_samples = after.docs;
     Ok(report)
+}
+
+/// The `meta` key and fingerprint of a file input (`None` for stdin and files that cannot be
+/// read: those are never skipped, and the append reports them).
+fn seen_file(input: &Input) -> Option<(Vec<u8>, AppendedFile)> {
+    let Input::File(path) = input else {
+        return None;
+    };
+    let absolute = std::fs::canonicalize(path).ok()?;
+    let fingerprint = fingerprint(&absolute).ok()?;
+    Some((appended_file_key(&absolute), fingerprint))
+}
+
+/// Size and xxh3-128 of the first MiB of the file at `path`.
+fn fingerprint(path: &Path) -> std::io::Result<AppendedFile> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    let mut head = Vec::with_capacity(1 << 20);
+    file.take(1 << 20).read_to_end(&mut head)?;
+    Ok(AppendedFile {
+        size,
+        head_xxh3: xxhash_rust::xxh3::xxh3_128(&head),
+    })
 }
 
 fn spool_stdin() -> Result<tempfile::NamedTempFile> {
@@ -221,49 +332,11 @@ fn spool_stdin() -> Result<tempfile::NamedTempFile> {
     Ok(tmp)
 }
 
-/// One chunk of lines: parsed, or rejected with a reason.
+/// One chunk of records: parsed, or rejected with a reason.
 type Chunk = Vec<(u64, std::result::Result<Parsed, String>)>;
-/// One chunk of raw lines with their numbers, or the reason a line was refused unread.
-type RawChunk = Vec<(u64, std::result::Result<Vec<u8>, String>)>;
-/// A read error and the line it happened at.
-type ReadError = Option<(u64, String)>;
 
-/// Reads the next chunk; `Err` carries the read error and the line it happened at.
-fn read_chunk(
-    lines: &mut input::LineReader<Box<dyn std::io::BufRead + Send>>,
-    opts: &AppendOptions,
-) -> (RawChunk, ReadError) {
-    let mut raw = Vec::new();
-    let mut bytes = 0usize;
-    while raw.len() < opts.chunk_lines && bytes < opts.chunk_bytes {
-        match lines.next_line() {
-            None => break,
-            Some(Ok(LineItem::Line(no, line))) => {
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue; // blank lines separate nothing in JSONL; skip them quietly
-                }
-                bytes += line.len();
-                raw.push((no, Ok(line)));
-            }
-            Some(Ok(LineItem::TooLong(no, len))) => raw.push((
-                no,
-                Err(format!(
-                    "line of {len} bytes exceeds the limit of {} bytes (--max-line-bytes)",
-                    opts.max_line_bytes
-                )),
-            )),
-            Some(Err(e)) => return (raw, Some((lines.line_no() + 1, describe_read_error(&e)))),
-        }
-    }
-    (raw, None)
-}
-
-fn describe_read_error(e: &std::io::Error) -> String {
-    if e.kind() == std::io::ErrorKind::UnexpectedEof {
-        format!("input ends in the middle of a compressed stream (truncated file?): {e}")
-    } else {
-        format!("read error (corrupt or truncated input?): {e}")
-    }
+fn next_chunk(reader: &mut Reader, opts: &AppendOptions) -> (RawChunk, ReadError) {
+    reader.next_chunk(opts.chunk_lines, opts.chunk_bytes, opts.max_line_bytes)
 }
 
 fn parse_chunk(raw: RawChunk, fields: &FieldNames) -> Chunk {
@@ -279,15 +352,13 @@ fn check_strict(
     name: &str,
     opts: &AppendOptions,
 ) -> std::result::Result<(), Reject> {
-    let reject = |line: u64, reason: String| Reject {
-        file: name.to_string(),
-        line,
-        reason,
-    };
-    let mut opened = input::open(file, opts.max_line_bytes).map_err(|e| reject(0, e.0))?;
+    let mut opened =
+        Reader::open(file, opts.max_line_bytes).map_err(|e| Reject::at(name, None, 0, e.0))?;
+    let groups = opened.row_groups();
+    let reject = |no: u64, reason: String| Reject::at(name, groups.as_ref(), no, reason);
     let mut dedup = Dedup::default();
     loop {
-        let (raw, read_error) = read_chunk(&mut opened.lines, opts);
+        let (raw, read_error) = next_chunk(&mut opened, opts);
         let done = raw.is_empty();
         for (no, parsed) in parse_chunk(raw, &opts.fields) {
             let p = parsed.map_err(|r| reject(no, r))?;
@@ -322,15 +393,13 @@ struct FileRun<'a> {
     opts: &'a AppendOptions,
     observer: &'a dyn AppendObserver,
     report: &'a mut FileReport,
+    /// The row groups of a Parquet input, to name its rows.
+    groups: Option<RowGroups>,
 }
 
 impl FileRun<'_> {
     fn reject(&mut self, line: u64, reason: String) {
-        let r = Reject {
-            file: self.name.to_string(),
-            line,
-            reason,
-        };
+        let r = Reject::at(self.name, self.groups.as_ref(), line, reason);
         self.observer.rejected(&r);
         self.report.rejected += 1;
     }
@@ -346,7 +415,7 @@ impl FileRun<'_> {
             ));
             return Ok(());
         }
-        let mut opened = match input::open(file, self.opts.max_line_bytes) {
+        let mut opened = match Reader::open(file, self.opts.max_line_bytes) {
             Ok(o) => o,
             Err(e) => {
                 self.observer.input_started(self.name, None);
@@ -354,10 +423,11 @@ impl FileRun<'_> {
                 return Ok(());
             }
         };
-        self.report.compression = opened.compression.name().into();
-        self.observer.input_started(self.name, opened.size);
+        self.report.compression = opened.format().into();
+        self.groups = opened.row_groups();
+        self.observer.input_started(self.name, opened.size());
         loop {
-            let (raw, read_error) = read_chunk(&mut opened.lines, self.opts);
+            let (raw, read_error) = next_chunk(&mut opened, self.opts);
             let done = raw.is_empty() && read_error.is_none();
             if !raw.is_empty() {
                 let chunk = parse_chunk(raw, &self.opts.fields);
@@ -371,8 +441,8 @@ impl FileRun<'_> {
                     *since_commit = 0;
                 }
             }
-            self.report.lines = opened.lines.line_no();
-            self.report.input_bytes = opened.consumed.load(Ordering::Relaxed);
+            self.report.lines = opened.records_read();
+            self.report.input_bytes = opened.consumed();
             self.observer
                 .input_progress(self.report.input_bytes, self.report.added);
             if let Some((line, reason)) = read_error {
@@ -381,7 +451,8 @@ impl FileRun<'_> {
                 let mut tally = pool.mirror.tally();
                 tally.counters().rejected += 1;
                 pool.mirror.commit(pool.store.batch(), tally)?;
-                self.report.error = Some(format!("{}:{}: {}", self.name, line, reason));
+                let at = Reject::at(self.name, self.groups.as_ref(), line, reason);
+                self.report.error = Some(at.to_string());
                 return Ok(());
             }
             if done {

@@ -800,3 +800,24 @@ fn meta_classifier_model() {
     );
     assert_eq!(CLASSIFIER_KEY, b"classifier/model");
 }
+
+#[test]
+fn meta_appended_file() {
+    assert_eq!(
+        appended_file_key(std::path::Path::new("/d/a.parquet")),
+        b"appended_file//d/a.parquet"
+    );
+    let value = AppendedFile {
+        size: 300,
+        head_xxh3: 1 << 64,
+    };
+    golden(
+        &value,
+        &[
+            "01",      // value version
+            "fb 2c01", // size 300
+            // head_xxh3 2^64: a u128 over u64::MAX, tag fe then 16 bytes little-endian
+            "fe 0000000000000000 0100000000000000",
+        ],
+    );
+}

@@ -4,6 +4,7 @@
 //!
 //! The store knows nothing of tantivy: the index is derived from it and can be rebuilt from it.
 
+mod appended_files;
 mod classifier_records;
 pub mod codec;
 mod create;
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, Options, WriteBatch, DB};
 
+pub use appended_files::{appended_file_key, AppendedFile, APPENDED_FILE_PREFIX};
 pub use classifier_records::{ClassifierRecord, CLASSIFIER_KEY};
 pub use codec::Versioned;
 pub use format::{FORMAT_VERSION, OLDEST_READABLE_FORMAT};
