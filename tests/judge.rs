@@ -8,7 +8,7 @@ use common::fixture::{DEMO_MINI as POOL, DEMO_MINI_HELDOUT as HELDOUT};
 use common::Env;
 use serde_json::Value;
 
-/// A small judge: 2 blocks of width 64, 64-byte context, 160 steps of 16 windows.
+/// A small judge: 2 blocks of width 64, 64-byte context, windows of 16 (steps: [`STEPS`]).
 const SMALL: &[&str] = &[
     "--judge",
     "transformer",
@@ -20,8 +20,6 @@ const SMALL: &[&str] = &[
     "2",
     "--judge-context",
     "64",
-    "--judge-steps",
-    "160",
     "--judge-batch",
     "16",
     "--judge-lr",
@@ -52,11 +50,17 @@ fn pool() -> Env {
     env
 }
 
+/// Optimiser steps of the small judge unless a test names its own.
+const STEPS: &[&str] = &["--judge-steps", "160"];
+
 fn judge(env: &Env, names: &[&str], extra: &[&str]) -> Value {
     let mut args = vec!["eval"];
     args.extend_from_slice(names);
     args.extend_from_slice(&["--heldout", HELDOUT, "--json"]);
     args.extend_from_slice(SMALL);
+    if !extra.contains(&"--judge-steps") {
+        args.extend_from_slice(STEPS);
+    }
     args.extend_from_slice(extra);
     env.run(&args).ok().json()
 }
