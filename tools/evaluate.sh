@@ -14,7 +14,7 @@
 # bivariate-beta parameter grid. EVAL_DATA: a folder with part1.jsonl, part2.jsonl and
 # heldout.jsonl to use instead of the demo corpus. EVAL_JUDGE=transformer also trains the
 # transformer judge (3 seeds; EVAL_JUDGE_SEEDS) on natural, domain, quality-threshold, linear and
-# bivariate-beta at their defaults (about 2 minutes a model on 2 cores) into
+# bivariate-beta at their defaults (4-6 minutes a model on 2 busy cores; BENCHMARKS.md) into
 # STORE-eval/judge.txt and judge.json. Scoring the whole pool (8,571 samples) takes
 # about an hour on 2 cores the first time; later runs only draw and judge (a few minutes).
 # EVAL_LM=0 skips the LM scoring: the q kernels then read EVAL_QUALITY (default `lm`; for
