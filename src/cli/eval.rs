@@ -196,13 +196,7 @@ pub fn table(ev: &Evaluation) -> String {
         ev.lm_order,
         ev.pool_kl
     );
-    let w = ev
-        .mixes
-        .iter()
-        .map(|m| m.mix.len())
-        .max()
-        .unwrap_or(3)
-        .max(3);
+    let w = name_width(ev);
     let _ = writeln!(
         out,
         "{:<w$}  {:>9}  {:>6}  {:>8}  {:>8}  {:>9}  {:>8}  {:>9}  {:>10}  {:>6}  {:>6}  {:>7}  {:>6}  kernel",
@@ -317,16 +311,19 @@ pub fn transformer_table(ev: &Evaluation) -> String {
          length-normalised log-likelihood)",
         setup.heldout_bytes, o.heldout_bytes, setup.choice_items
     );
+    transformer_summary(ev, &mut out);
+    transformer_sources(ev, setup, &mut out);
+    transformer_curves(ev, &mut out);
+    out
+}
+
+/// Per mix: held-out bits per byte and choice accuracy over seeds, each against the first mix.
+fn transformer_summary(ev: &Evaluation, out: &mut String) {
+    use std::fmt::Write;
     let Some(base) = ev.mixes.first().and_then(|m| m.transformer.as_ref()) else {
-        return out;
+        return;
     };
-    let w = ev
-        .mixes
-        .iter()
-        .map(|m| m.mix.len())
-        .max()
-        .unwrap_or(3)
-        .max(3);
+    let w = name_width(ev);
     let base_name = &ev.mixes[0].mix;
     let _ = writeln!(
         out,
@@ -369,6 +366,12 @@ pub fn transformer_table(ev: &Evaluation) -> String {
         out,
         "(\"vs\": against {base_name}; better or worse only when the seeds' ranges do not overlap)"
     );
+}
+
+/// Held-out bits per byte per held-out source, mean over seeds.
+fn transformer_sources(ev: &Evaluation, setup: &judge::TransformerSetup, out: &mut String) {
+    use std::fmt::Write;
+    let w = name_width(ev);
     let _ = writeln!(
         out,
         "\nheld-out bits per byte per source (trained judge, mean over seeds):"
@@ -397,6 +400,11 @@ pub fn transformer_table(ev: &Evaluation) -> String {
         }
         let _ = writeln!(out, "{row}");
     }
+}
+
+/// The learning curves of the runs that recorded one.
+fn transformer_curves(ev: &Evaluation, out: &mut String) {
+    use std::fmt::Write;
     for mix in &ev.mixes {
         let Some(t) = &mix.transformer else { continue };
         for r in t.runs.iter().filter(|r| !r.curve.is_empty()) {
@@ -417,5 +425,14 @@ pub fn transformer_table(ev: &Evaluation) -> String {
             }
         }
     }
-    out
+}
+
+/// Width of the mix-name column.
+fn name_width(ev: &Evaluation) -> usize {
+    ev.mixes
+        .iter()
+        .map(|m| m.mix.len())
+        .max()
+        .unwrap_or(3)
+        .max(3)
 }
