@@ -1,12 +1,12 @@
-//! `samplemix export`: write a stored mix as shuffled zstd JSONL shards, or as token ids for
-//! training (`--format tokens`).
+//! `samplemix export`: write a stored mix as shuffled zstd JSONL or Parquet shards, or as token
+//! ids for training (`--format tokens`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
 use samplemix::stages::export::tokens::{self as export_tokens, TokenExportOptions, TokenLayout};
-use samplemix::stages::export::{self, ExportOptions};
+use samplemix::stages::export::{self, DocFormat, ExportOptions};
 use samplemix::stages::score::{default_model_path, GgufTokenizer};
 use samplemix::store::Store;
 
@@ -27,8 +27,8 @@ pub struct ExportArgs {
     /// Shuffle seed (default: the mix's seed).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Output format: zstd JSONL shards, or token ids (flat .bin arrays, optionally with
-    /// Megatron .idx files).
+    /// Output format: zstd JSONL shards, Parquet shards (same columns; metadata as JSON text),
+    /// or token ids (flat .bin arrays, optionally with Megatron .idx files).
     #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
     pub format: ExportFormat,
     /// Tokenizer of --format tokens: `gguf` (the default model's vocabulary) or a GGUF file.
@@ -49,6 +49,8 @@ pub struct ExportArgs {
 pub enum ExportFormat {
     /// zstd JSONL shards.
     Jsonl,
+    /// Parquet shards (zstd pages).
+    Parquet,
     /// Token ids.
     Tokens,
 }
@@ -100,6 +102,11 @@ pub fn run(store: &Path, args: ExportArgs) -> Result<ExitCode> {
     let opts = ExportOptions {
         shard_tokens: args.shard_tokens,
         seed: args.seed,
+        format: if args.format == ExportFormat::Parquet {
+            DocFormat::Parquet
+        } else {
+            DocFormat::Jsonl
+        },
         ..ExportOptions::default()
     };
     let m = export::export(&st, &args.name, &record, &args.out, &opts)?;
@@ -107,8 +114,10 @@ pub fn run(store: &Path, args: ExportArgs) -> Result<ExitCode> {
         print_json(&m)?;
     } else {
         println!(
-            "exported mix {}: {} lines ({} distinct samples), {} tokens in {} shard(s) to {}",
+            "exported mix {} as {}: {} documents ({} distinct samples), {} tokens in {} shard(s) \
+             to {}",
             args.name,
+            m.format.extension(),
             m.lines,
             m.samples,
             m.tokens,

@@ -3,7 +3,10 @@
 //! becomes one compact JSON object (struct columns become nested objects, nulls are kept as
 //! `null`), which then goes through the same record checks as a JSONL line
 //! ([`crate::ingest::record::parse`]). Rows are numbered 1.. across the whole file; messages
-//! name them `row-group:row`, both counted from 0 as Parquet tools do.
+//! name them `row-group:row`, both counted from 0 as Parquet tools do. A string column marked
+//! as JSON (Arrow's canonical extension type `arrow.json`, which pyarrow writes for
+//! `pa.json_()` and `export --format parquet` writes for `metadata`) is read as the JSON value
+//! it holds, so an exported mix appends back with its metadata objects intact.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -20,6 +23,11 @@ pub const PARQUET_MAGIC: &[u8] = b"PAR1";
 
 /// Rows per record batch.
 pub const BATCH_ROWS: usize = 256;
+
+/// The Arrow field metadata key naming an extension type.
+pub const EXTENSION_NAME_KEY: &str = "ARROW:extension:name";
+/// Arrow's canonical extension type for JSON text in a string column.
+pub const JSON_EXTENSION: &str = "arrow.json";
 
 /// One row: its 1-based number in the file and its JSON text, or why it cannot be read.
 pub(crate) type Row = (u64, Result<Vec<u8>, String>);
@@ -51,6 +59,8 @@ pub struct ParquetRows {
     /// Compressed bytes of the row groups finished so far.
     done_bytes: u64,
     size: u64,
+    /// Top-level columns of the `arrow.json` extension type, decoded to JSON values.
+    json_columns: Vec<String>,
 }
 
 impl ParquetRows {
@@ -68,9 +78,19 @@ impl ParquetRows {
             starts.push(start);
             start += u64::try_from(g.num_rows()).unwrap_or(0);
         }
+        let json_columns = meta
+            .schema()
+            .fields()
+            .iter()
+            .filter(|f| {
+                f.metadata().get(EXTENSION_NAME_KEY).map(String::as_str) == Some(JSON_EXTENSION)
+            })
+            .map(|f| f.name().clone())
+            .collect();
         Ok(ParquetRows {
             file,
             meta,
+            json_columns,
             groups: RowGroups(starts),
             next_group: 0,
             reader: None,
@@ -168,7 +188,8 @@ impl ParquetRows {
             Ok(lines) => {
                 for line in lines {
                     self.rows += 1;
-                    self.pending.push_back((self.rows, Ok(line)));
+                    let line = decode_json_columns(line, &self.json_columns);
+                    self.pending.push_back((self.rows, line));
                 }
             }
             Err(reason) => {
@@ -208,6 +229,25 @@ fn batch_json(batch: &RecordBatch) -> Result<Vec<Vec<u8>>, String> {
     Ok(lines)
 }
 
+/// The row `line` with the string values of `columns` replaced by the JSON they hold.
+fn decode_json_columns(line: Vec<u8>, columns: &[String]) -> Result<Vec<u8>, String> {
+    if columns.is_empty() {
+        return Ok(line);
+    }
+    let mut row: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&line).map_err(|e| format!("a row is not a JSON object: {e}"))?;
+    for name in columns {
+        if let Some(v) = row.get_mut(name) {
+            if let serde_json::Value::String(text) = v {
+                *v = serde_json::from_str(text).map_err(|e| {
+                    format!("column `{name}` is marked as JSON ({JSON_EXTENSION}) but holds invalid JSON: {e}")
+                })?;
+            }
+        }
+    }
+    serde_json::to_vec(&row).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,5 +260,24 @@ mod tests {
         assert_eq!(groups.locate(4), (1, 0));
         assert_eq!(groups.locate(11), (2, 0));
         assert_eq!(RowGroups::default().locate(5), (0, 4));
+    }
+
+    #[test]
+    fn json_columns_are_decoded_and_bad_json_is_named() {
+        let cols = vec!["metadata".to_string()];
+        let line = br#"{"text":"t","metadata":"{\"k\":[1,2]}","other":"{}"}"#.to_vec();
+        let out = decode_json_columns(line, &cols).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["metadata"]["k"][1], 2);
+        assert_eq!(v["other"], "{}", "only marked columns are decoded");
+        let null = br#"{"text":"t","metadata":null}"#.to_vec();
+        let out = decode_json_columns(null, &cols).unwrap();
+        assert!(serde_json::from_slice::<serde_json::Value>(&out).unwrap()["metadata"].is_null());
+        let bad = br#"{"text":"t","metadata":"{nope"}"#.to_vec();
+        let err = decode_json_columns(bad, &cols).unwrap_err();
+        assert!(
+            err.contains("metadata") && err.contains("invalid JSON"),
+            "{err}"
+        );
     }
 }

@@ -1,12 +1,15 @@
-//! Export of a stored mix as shuffled zstd JSONL shards.
+//! Export of a stored mix as shuffled document shards: zstd JSONL, or Parquet
+//! ([`parquet`]), or token ids ([`tokens`]).
 //!
 //! Every sample appears `count` times. The order is a Fisher-Yates shuffle of all copies by a
 //! ChaCha RNG (`rand::rngs::StdRng`) seeded with the export seed (the mix's seed unless given),
 //! so the same store, mix and seed give the same bytes. Shards are filled in that order until a
-//! shard holds at least `shard_tokens` tokens (the sample rows' token counts); lines are
-//! `{"id", "text", "source", "metadata"}`. `manifest.json` lists the shards, their lines and
-//! tokens, and the mix parameters.
+//! shard holds at least `shard_tokens` tokens (the sample rows' token counts); lines (rows) are
+//! `{"id", "text", "source", "metadata"}`. `manifest.json` lists the format, the shards, their
+//! lines and tokens, and the mix parameters. Both formats write the same documents in the same
+//! order for the same seed.
 
+pub mod parquet;
 pub mod tokens;
 
 use std::fs::File;
@@ -30,8 +33,32 @@ pub struct ExportOptions {
     pub shard_tokens: u64,
     /// Shuffle seed; `None`: the mix's seed.
     pub seed: Option<u64>,
-    /// zstd level.
+    /// zstd level (of the JSONL stream or of the Parquet pages).
     pub level: i32,
+    /// File format of the shards.
+    pub format: DocFormat,
+}
+
+/// File format of a document export.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocFormat {
+    /// zstd JSONL: `shard-NNNNN.jsonl.zst`.
+    #[default]
+    Jsonl,
+    /// Parquet, zstd pages: `shard-NNNNN.parquet`.
+    Parquet,
+}
+
+impl DocFormat {
+    /// The shard files' extension.
+    #[must_use]
+    pub fn extension(self) -> &'static str {
+        match self {
+            DocFormat::Jsonl => "jsonl.zst",
+            DocFormat::Parquet => "parquet",
+        }
+    }
 }
 
 impl Default for ExportOptions {
@@ -40,6 +67,7 @@ impl Default for ExportOptions {
             shard_tokens: 100_000_000,
             seed: None,
             level: 3,
+            format: DocFormat::Jsonl,
         }
     }
 }
@@ -60,6 +88,8 @@ pub struct ShardInfo {
 pub struct ExportManifest {
     /// The mix name.
     pub mix: String,
+    /// The shards' file format.
+    pub format: DocFormat,
     /// Its parameters.
     pub params: serde_json::Value,
     /// The shuffle seed.
@@ -103,6 +133,7 @@ pub fn prepare_out(out: &Path, force: bool) -> Result<()> {
                 && (name == MANIFEST_FILE
                     || (name.starts_with("shard-")
                         && (name.ends_with(".jsonl.zst")
+                            || name.ends_with(".parquet")
                             || name.ends_with(".bin")
                             || name.ends_with(".idx"))))
             {
@@ -131,12 +162,64 @@ pub(crate) fn shuffled_copies(record: &MixRecord, seed: Option<u64>) -> Result<(
     Ok((seed, copies))
 }
 
+/// One exported document: the columns of a JSONL line and of a Parquet row.
 #[derive(Serialize)]
-struct Line<'a> {
-    id: &'a str,
-    text: &'a str,
-    source: &'a str,
-    metadata: Option<serde_json::Value>,
+pub(crate) struct Line<'a> {
+    pub id: &'a str,
+    pub text: &'a str,
+    pub source: &'a str,
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// A shard file of documents being written.
+trait DocShard {
+    fn write(&mut self, line: &Line<'_>) -> Result<()>;
+    fn finish(self: Box<Self>) -> Result<()>;
+}
+
+/// A zstd JSONL shard: one JSON object per line.
+struct JsonlShard {
+    enc: zstd::Encoder<'static, BufWriter<File>>,
+    path: PathBuf,
+    buf: Vec<u8>,
+}
+
+impl JsonlShard {
+    fn create(path: PathBuf, level: i32) -> Result<Self> {
+        let f = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        let enc = zstd::Encoder::new(BufWriter::new(f), level).map_err(|e| Error::io(&path, e))?;
+        Ok(JsonlShard {
+            enc,
+            path,
+            buf: Vec::new(),
+        })
+    }
+}
+
+impl DocShard for JsonlShard {
+    fn write(&mut self, line: &Line<'_>) -> Result<()> {
+        self.buf.clear();
+        serde_json::to_writer(&mut self.buf, line).map_err(|e| Error::Invalid(e.to_string()))?;
+        self.buf.push(b'\n');
+        self.enc
+            .write_all(&self.buf)
+            .map_err(|e| Error::io(&self.path, e))
+    }
+
+    fn finish(self: Box<Self>) -> Result<()> {
+        let mut w = self.enc.finish().map_err(|e| Error::io(&self.path, e))?;
+        w.flush().map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+fn open_shard(out: &Path, n: usize, opts: &ExportOptions) -> Result<(Box<dyn DocShard>, String)> {
+    let file = format!("shard-{n:05}.{}", opts.format.extension());
+    let path = out.join(&file);
+    let shard: Box<dyn DocShard> = match opts.format {
+        DocFormat::Jsonl => Box::new(JsonlShard::create(path, opts.level)?),
+        DocFormat::Parquet => Box::new(parquet::ParquetShard::create(path, opts.level)?),
+    };
+    Ok((shard, file))
 }
 
 /// Writes the mix `name` (its `record`) to `out` (see the module docs).
@@ -149,9 +232,8 @@ pub fn export(
 ) -> Result<ExportManifest> {
     let (seed, copies) = shuffled_copies(record, opts.seed)?;
     let mut shards = Vec::new();
-    let mut writer: Option<(zstd::Encoder<'static, BufWriter<File>>, ShardInfo)> = None;
+    let mut writer: Option<(Box<dyn DocShard>, ShardInfo)> = None;
     let mut total_tokens = 0u64;
-    let mut buf = Vec::new();
     for chunk in copies.chunks(1024) {
         let docs = store.docs(chunk)?;
         let rows: Vec<_> = chunk
@@ -167,55 +249,45 @@ pub fn export(
                     format!("lists sample {seq}, which the store does not hold"),
                 ));
             };
-            if writer.is_none() {
-                let file = format!("shard-{:05}.jsonl.zst", shards.len());
-                let path = out.join(&file);
-                let f = File::create(&path).map_err(|e| Error::io(&path, e))?;
-                let enc = zstd::Encoder::new(BufWriter::new(f), opts.level)
-                    .map_err(|e| Error::io(&path, e))?;
-                writer = Some((
-                    enc,
-                    ShardInfo {
+            let (shard, info) = match writer.as_mut() {
+                Some(w) => w,
+                None => {
+                    let (shard, file) = open_shard(out, shards.len(), opts)?;
+                    let info = ShardInfo {
                         file,
                         lines: 0,
                         tokens: 0,
-                    },
-                ));
-            }
-            let (enc, info) = writer.as_mut().expect("opened above");
-            buf.clear();
-            serde_json::to_writer(
-                &mut buf,
-                &Line {
-                    id: &doc.id,
-                    text: &doc.text,
-                    source: &doc.source,
-                    metadata: doc
-                        .metadata
-                        .as_deref()
-                        .and_then(|m| serde_json::from_str(m).ok()),
-                },
-            )
-            .expect("a line serialises");
-            buf.push(b'\n');
-            let path = out.join(&info.file);
-            enc.write_all(&buf).map_err(|e| Error::io(&path, e))?;
+                    };
+                    writer.insert((shard, info))
+                }
+            };
+            shard.write(&Line {
+                id: &doc.id,
+                text: &doc.text,
+                source: &doc.source,
+                metadata: doc
+                    .metadata
+                    .as_deref()
+                    .and_then(|m| serde_json::from_str(m).ok()),
+            })?;
             info.lines += 1;
             info.tokens += row.tokens as u64;
             total_tokens += row.tokens as u64;
             if info.tokens >= opts.shard_tokens.max(1) {
-                let (enc, info) = writer.take().expect("open");
-                finish(enc, &out.join(&info.file))?;
-                shards.push(info);
+                if let Some((shard, info)) = writer.take() {
+                    shard.finish()?;
+                    shards.push(info);
+                }
             }
         }
     }
-    if let Some((enc, info)) = writer.take() {
-        finish(enc, &out.join(&info.file))?;
+    if let Some((shard, info)) = writer.take() {
+        shard.finish()?;
         shards.push(info);
     }
     let manifest = ExportManifest {
         mix: name.to_string(),
+        format: opts.format,
         params: serde_json::from_str(&record.params).unwrap_or_default(),
         shuffle_seed: seed,
         lines: copies.len() as u64,
@@ -225,13 +297,9 @@ pub fn export(
         shards,
     };
     let path = out.join(MANIFEST_FILE);
-    let mut text = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
+    let mut text =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Invalid(e.to_string()))?;
     text.push(b'\n');
     std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
     Ok(manifest)
-}
-
-fn finish(enc: zstd::Encoder<'static, BufWriter<File>>, path: &Path) -> Result<()> {
-    let mut w = enc.finish().map_err(|e| Error::io(path, e))?;
-    w.flush().map_err(|e| Error::io(path, e))
 }
