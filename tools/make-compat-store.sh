@@ -13,6 +13,10 @@
 #   score --max-tokens 16; topics --topics 4; mix main (bivariate-beta, source bounds 0.5,2)
 #   append lines 41-48; score; topics (the new samples join the topics); mix main again
 #   mix natural (the natural kernel)
+# From store format 2 on (the binary's stats say which), also:
+#   quality compute repetition; quality train --reference tests/fixtures/demo-mini-reference.jsonl;
+#   quality compute classifier; mix combined (quality-threshold, --quality combined,
+#   --rank-within source, --topic-bounds 0.5,2)
 # Then what a store opens without is removed: RocksDB's info logs (LOG, LOG.old.*), its OPTIONS
 # files and LOCK, samplemix's writer.lock and tantivy's writer lock. tantivy's empty
 # .tantivy-meta.lock stays: every reader creates it, so keeping it lets tests read the committed
@@ -47,6 +51,14 @@ sm score --max-tokens 16 --threads 2
 sm topics
 sm mix main
 sm mix natural --kernel natural --tokens "$tokens" --seed 3
+format=$(sm stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["format_version"])')
+if [ "$format" -ge 2 ]; then
+    sm quality compute repetition
+    sm quality train --reference tests/fixtures/demo-mini-reference.jsonl
+    sm quality compute classifier
+    sm mix combined --tokens "$tokens" --kernel quality-threshold --quality combined \
+        --rank-within source --topic-bounds 0.5,2 --seed 5
+fi
 rm -f "$out"/db/LOG "$out"/db/LOG.old.* "$out"/db/OPTIONS-* "$out"/db/LOCK "$out"/writer.lock \
     "$out"/index/.tantivy-writer.lock
 sm stats
