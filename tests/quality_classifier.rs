@@ -64,6 +64,66 @@ fn values(env: &Env) -> Vec<(String, Option<String>, f32)> {
     out
 }
 
+/// Share of each kind (`synthetic_noise` label, else the id's source prefix) in the bottom
+/// fifth of the classifier's values.
+fn bottom_fifth_shares(env: &Env) -> BTreeMap<String, (usize, f64)> {
+    let mut v = values(env);
+    v.sort_by(|a, b| a.2.total_cmp(&b.2));
+    let cut = v.len() / 5;
+    let mut by: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for (rank, (id, noise, _)) in v.iter().enumerate() {
+        let kind = noise
+            .clone()
+            .unwrap_or_else(|| id.split('/').next().unwrap_or("").to_string());
+        let e = by.entry(kind).or_default();
+        e.0 += 1;
+        e.1 += usize::from(rank < cut);
+    }
+    by.into_iter()
+        .map(|(k, (n, low))| (k, (n, low as f64 / n as f64)))
+        .collect()
+}
+
+/// The demo corpus (parts 1 and 2 of `tools/build-corpus.py`) with its reference split: the
+/// labelled spam, boilerplate and gibberish fall in the classifier's bottom fifth, about half
+/// of the shuffled text does, and code and clean prose stay mostly above it.
+#[test]
+#[ignore = "needs the demo corpus in $SAMPLEMIX_DATA_DIR/demo (tools/build-corpus.py); run with \
+            tools/test.sh --test quality_classifier -- --ignored"]
+fn labelled_junk_of_the_demo_corpus_ranks_in_the_bottom_fifth_of_the_classifier() {
+    let dir = std::path::PathBuf::from(
+        std::env::var_os("SAMPLEMIX_DATA_DIR").expect("SAMPLEMIX_DATA_DIR (tools/env.sh)"),
+    )
+    .join("demo");
+    let env = Env::new();
+    let parts = [dir.join("part1.jsonl"), dir.join("part2.jsonl")];
+    env.run(&["append", s(&parts[0]), s(&parts[1])]).ok();
+    let reference = dir.join("reference.jsonl");
+    env.run(&["quality", "train", "--reference", s(&reference)])
+        .ok();
+    compute(&env);
+    let by = bottom_fifth_shares(&env);
+    for (kind, (n, low)) in &by {
+        eprintln!("{kind:12} n {n:5}  share in the bottom fifth {low:.3}");
+    }
+    for junk in ["spam", "boilerplate", "gibberish"] {
+        let (n, low) = by[junk];
+        assert!(
+            n > 0 && low >= 0.8,
+            "{junk}: {low:.3} of {n} in the bottom fifth"
+        );
+    }
+    // Shuffled Wikipedia leads keep the words of good text: measured 0.507 with the reference
+    // split of 1,102 samples (the goal is 0.8; BENCHMARKS.md), so this guards the level reached.
+    assert!(by["shuffled"].1 >= 0.45, "shuffled: {:?}", by["shuffled"]);
+    // Code is in the reference split, so the classifier no longer drops it wholesale
+    // (0.585 of code in the bottom fifth without code in the reference; 0.255 with it).
+    assert!(by["code"].1 < 0.35, "code: {:?}", by["code"]);
+    for clean in ["books", "wiki", "faq"] {
+        assert!(by[clean].1 < 0.15, "{clean}: {:?}", by[clean]);
+    }
+}
+
 #[test]
 fn train_and_compute_are_incremental_and_retraining_rescores_all() {
     let env = Env::new();
@@ -72,7 +132,7 @@ fn train_and_compute_are_incremental_and_retraining_rescores_all() {
     let fp = trained["fingerprint"].as_str().unwrap().to_string();
     assert_eq!(fp.len(), 16);
     assert!(trained["previous_fingerprint"].is_null());
-    assert_eq!(u(&trained, "reference_samples"), 210);
+    assert_eq!(u(&trained, "reference_samples"), 240);
     assert_eq!(u(&trained, "negative_samples"), first);
     let c = compute(&env);
     assert_eq!(

@@ -16,7 +16,7 @@ Outputs in --out (default ${SAMPLEMIX_DATA_DIR:-$HOME/.cache/samplemix/data}/dem
     part1.jsonl    about 60% of the samples: the first ingest
     part2.jsonl    about 30%: "new crawl data" appended later
     heldout.jsonl  about 10%: whole documents kept out of the pool, for evaluation
-    reference.jsonl  good text of four kinds (wiki, docs, books, faq) for a quality classifier's
+    reference.jsonl  good text of five kinds (wiki, docs, books, faq, code) for a quality classifier's
                    positives: shares no document or normalised text with the pool or heldout
     MANIFEST.json  counts per file and per source, sha256 of each output, the pinned inputs
 Each line is {"id", "text", "source", "metadata"}. Downloads are cached in
@@ -147,7 +147,8 @@ N_WEB = {"boilerplate": 420, "spam": 150, "shuffled": 150, "gibberish": 100}
 # would call good, disjoint from the pool and the held-out split. Wiki leads and documentation
 # files come from inputs the pool does not use (the pool is unchanged by them); book chapters and
 # FAQ questions exist only in the pool, so whole chapters and questions move out of it.
-REFERENCE_TARGETS = {"wiki": 400, "docs_python": 200, "docs_perl": 100, "books": 150, "faq": 80}
+REFERENCE_TARGETS = {"wiki": 400, "docs_python": 200, "docs_perl": 100, "books": 150, "faq": 80,
+                     "code_python": 80, "code_go": 80}
 REFERENCE_DOCS_PER_FILE = 8  # sections of one spare documentation file, at most
 
 MIN_CHARS = 200
@@ -1104,7 +1105,11 @@ def extract_code(stdlib_deb, go_deb):
                                         origin=origin))
     py = pick_docs(out["python"], TARGETS["code_python"], "code-py")
     go = pick_docs(out["go"], TARGETS["code_go"], "code-go")
-    return py + go
+    # Files the pool does not use are the reference split's code.
+    used = set(s["hkey"] for s in py + go)
+    spare = {"code_python": [s for s in out["python"] if s["hkey"] not in used],
+             "code_go": [s for s in out["go"] if s["hkey"] not in used]}
+    return py + go, spare
 
 
 # --- Debian package descriptions -------------------------------------------------------------
@@ -1476,7 +1481,8 @@ def build_samples(paths):
     docs, faq, spare = extract_docs_and_faq(paths["python3.11-doc"], paths["perl-doc"])
     spare["wiki"] = spare_wiki
     log(f"docs: {len(docs)} samples, faq: {len(faq)} samples ({time.time() - t0:.1f}s)")
-    code = extract_code(paths["libpython3.11-stdlib"], paths["golang-1.19-src"])
+    code, spare_code = extract_code(paths["libpython3.11-stdlib"], paths["golang-1.19-src"])
+    spare.update(spare_code)
     log(f"code: {len(code)} samples ({time.time() - t0:.1f}s)")
     packages, pkg_bodies = extract_packages(paths["Translation-en"])
     log(f"packages: {len(packages)} samples ({time.time() - t0:.1f}s)")
@@ -1616,6 +1622,10 @@ def take_reference(splits, spare, originals):
              REFERENCE_DOCS_PER_FILE)
     add_docs(spare["docs_perl"], REFERENCE_TARGETS["docs_perl"], "docs-pl", "hkey",
              REFERENCE_DOCS_PER_FILE)
+    add_docs(spare["code_python"], REFERENCE_TARGETS["code_python"], "code-py", "hkey",
+             REFERENCE_DOCS_PER_FILE)
+    add_docs(spare["code_go"], REFERENCE_TARGETS["code_go"], "code-go", "hkey",
+             REFERENCE_DOCS_PER_FILE)
     for src in ("books", "faq"):
         add_docs([s for s in movable if s["source"] == src], REFERENCE_TARGETS[src], src, "pkey")
     moved = set(s["id"] for s in reference)
@@ -1720,8 +1730,8 @@ FIXTURE_MAX_CHARS = 2400
 # The held-out companion: a few whole documents per source, never in the pool.
 FIXTURE_HELDOUT = {"wiki": 8, "books": 6, "docs": 6, "code": 6, "packages": 6, "faq": 6,
                    "fortunes": 4}
-# The reference companion: the reference split's four kinds in about its own proportions.
-FIXTURE_REFERENCE = {"wiki": 80, "books": 40, "docs": 60, "faq": 30}
+# The reference companion: the reference split's kinds in about its own proportions.
+FIXTURE_REFERENCE = {"wiki": 80, "books": 40, "docs": 60, "faq": 30, "code": 30}
 
 
 def heldout_fixture_path(fixture_path):
