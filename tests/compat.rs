@@ -14,7 +14,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::fixture::{fixture_lines, fixture_range, DEMO_MINI_HELDOUT};
-use common::{s, u, verify, Env};
+use common::{s, stored_counts, tree_digest, u, verify, Env};
 use serde_json::Value;
 
 const FROZEN: &str = concat!(
@@ -50,33 +50,6 @@ const EXPORT_MAIN_DIGEST: u128 = 0x2896_8a88_085f_9790_8a47_d61d_7d3d_d1c8;
 
 fn frozen() -> PathBuf {
     PathBuf::from(FROZEN)
-}
-
-/// Every file under `dir` (relative path, sorted) and an xxh3-128 of their names and bytes.
-fn tree_digest(dir: &Path) -> (Vec<String>, u128) {
-    fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let e = e.unwrap();
-            if e.file_type().unwrap().is_dir() {
-                walk(&e.path(), root, out);
-            } else {
-                let name = e.path().strip_prefix(root).unwrap().display().to_string();
-                out.push((name, std::fs::read(e.path()).unwrap()));
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(dir, dir, &mut files);
-    files.sort();
-    let mut all = Vec::new();
-    for (name, bytes) in &files {
-        all.extend_from_slice(name.as_bytes());
-        all.push(0);
-        all.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-        all.extend_from_slice(bytes);
-    }
-    let names = files.into_iter().map(|(n, _)| n).collect();
-    (names, xxhash_rust::xxh3::xxh3_128(&all))
 }
 
 /// xxh3-128 of an export's `manifest.json` followed by its shards, decompressed, in file-name
@@ -307,11 +280,6 @@ fn reading_commands_read_the_frozen_store_in_place_and_change_nothing() {
         before,
         "a reading command changed a file of the frozen store"
     );
-}
-
-fn stored_counts(env: &Env, name: &str) -> Vec<(u64, u16)> {
-    let store = samplemix::store::Store::open_reader(&env.store).unwrap();
-    store.mix(name).unwrap().unwrap().counts
 }
 
 #[test]

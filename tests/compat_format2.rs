@@ -8,35 +8,11 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{fixture_range, s, u, verify, Env};
+use common::{fixture_range, s, stored_counts, tree_digest, u, verify, Env};
 use serde_json::Value;
 
 fn frozen() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/compat_data/format-2/store")
-}
-
-/// xxh3-128 of every file's relative path and bytes, in path order.
-fn tree_digest(dir: &Path) -> u128 {
-    fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(&p, root, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.push((rel, std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(dir, dir, &mut files);
-    files.sort();
-    let mut all = Vec::new();
-    for (name, bytes) in files {
-        all.extend(name.as_bytes());
-        all.extend(bytes);
-    }
-    xxhash_rust::xxh3::xxh3_128(&all)
 }
 
 const EMMA: &str = "books/emma/ch018-p03";
@@ -139,11 +115,6 @@ fn reading_commands_read_the_format_2_store_in_place_and_change_nothing() {
         before,
         "a reading command changed a file of the frozen format-2 store"
     );
-}
-
-fn stored_counts(env: &Env, name: &str) -> Vec<(u64, u16)> {
-    let store = samplemix::store::Store::open_reader(&env.store).unwrap();
-    store.mix(name).unwrap().unwrap().counts
 }
 
 #[test]

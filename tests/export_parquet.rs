@@ -10,21 +10,9 @@ use std::io::Read;
 use std::path::Path;
 
 use arrow_array::{Array, StringArray};
-use common::{fixture_lines, s, u, Env};
+use common::{s, store_with_repeating_mix, u, Env};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
-
-/// A store of 60 fixture samples and a natural mix of 1.5 times its tokens (samples repeat).
-fn setup() -> Env {
-    let env = Env::new();
-    let f = env.write("a.jsonl", fixture_lines(0, 60).as_bytes());
-    env.run(&["append", s(&f)]).ok();
-    let tokens = env.stats()["tokens"].as_u64().unwrap();
-    let budget = (tokens * 3 / 2).to_string();
-    env.run(&["mix", "m", "--tokens", &budget, "--kernel", "natural"])
-        .ok();
-    env
-}
 
 fn export(env: &Env, out: &Path, format: &str) -> Value {
     env.run(&[
@@ -119,7 +107,7 @@ fn read_parquet(dir: &Path, manifest: &Value) -> Vec<Vec<[Value; 4]>> {
 
 #[test]
 fn parquet_export_holds_the_jsonl_documents_in_order_and_appends_back() {
-    let env = setup();
+    let env = store_with_repeating_mix(60);
     let (jdir, pdir) = (env.path("jsonl"), env.path("parquet"));
     let jm = export(&env, &jdir, "jsonl");
     let pm = export(&env, &pdir, "parquet");

@@ -9,20 +9,8 @@ use std::path::Path;
 use std::process::Command;
 
 use common::score::model_path;
-use common::{fixture_lines, s, Env};
+use common::{s, store_with_repeating_mix, Env};
 use samplemix::stages::score::GgufTokenizer;
-
-/// A store of 60 fixture samples and a natural mix of 1.5 times its tokens (samples repeat).
-fn setup() -> Env {
-    let env = Env::new();
-    let f = env.write("a.jsonl", fixture_lines(0, 60).as_bytes());
-    env.run(&["append", s(&f)]).ok();
-    let tokens = env.stats()["tokens"].as_u64().unwrap();
-    let budget = (tokens * 3 / 2).to_string();
-    env.run(&["mix", "m", "--tokens", &budget, "--kernel", "natural"])
-        .ok();
-    env
-}
 
 fn export_tokens(env: &Env, out: &Path, layout: &str) -> serde_json::Value {
     let model = model_path();
@@ -120,7 +108,7 @@ fn jsonl_texts(env: &Env, out: &Path) -> Vec<String> {
 
 #[test]
 fn tokens_decode_to_the_texts_and_megatron_index_agrees() {
-    let env = setup();
+    let env = store_with_repeating_mix(60);
     let out = env.path("tok");
     let m = export_tokens(&env, &out, "megatron");
     let tok = GgufTokenizer::load(&model_path()).unwrap();
@@ -185,7 +173,7 @@ fn tokens_decode_to_the_texts_and_megatron_index_agrees() {
 
 #[test]
 fn flat_arrays_load_with_numpy_memmap() {
-    let env = setup();
+    let env = store_with_repeating_mix(60);
     let out = env.path("flat");
     let m = export_tokens(&env, &out, "flat");
     let probe = Command::new("python3")

@@ -151,6 +151,53 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Every file under `dir` (relative path, sorted) and an xxh3-128 of their names and bytes:
+/// what the frozen-store tests compare before and after reading a store in place.
+pub fn tree_digest(dir: &Path) -> (Vec<String>, u128) {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                walk(&e.path(), root, out);
+            } else {
+                let name = e.path().strip_prefix(root).unwrap().display().to_string();
+                out.push((name, std::fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files);
+    files.sort();
+    let mut all = Vec::new();
+    for (name, bytes) in &files {
+        all.extend_from_slice(name.as_bytes());
+        all.push(0);
+        all.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        all.extend_from_slice(bytes);
+    }
+    let names = files.into_iter().map(|(n, _)| n).collect();
+    (names, xxhash_rust::xxh3::xxh3_128(&all))
+}
+
+/// The (seq, count) pairs of the stored mix `name`.
+pub fn stored_counts(env: &Env, name: &str) -> Vec<(u64, u16)> {
+    let store = samplemix::store::Store::open_reader(&env.store).unwrap();
+    store.mix(name).unwrap().unwrap().counts
+}
+
+/// A store of the first `n` fixture samples and a natural mix `m` of 1.5 times their tokens
+/// (so samples repeat): what the export tests write out.
+pub fn store_with_repeating_mix(n: usize) -> Env {
+    let env = Env::new();
+    let f = env.write("a.jsonl", fixture_lines(0, n).as_bytes());
+    env.run(&["append", s(&f)]).ok();
+    let tokens = env.stats()["tokens"].as_u64().unwrap();
+    let budget = (tokens * 3 / 2).to_string();
+    env.run(&["mix", "m", "--tokens", &budget, "--kernel", "natural"])
+        .ok();
+    env
+}
+
 /// A JSONL line.
 pub fn line(v: serde_json::Value) -> String {
     let mut s = serde_json::to_string(&v).unwrap();
