@@ -189,6 +189,8 @@ pub(crate) fn db_options(create: bool) -> Options {
     opts.set_bottommost_compression_type(DBCompressionType::Zstd);
     opts.increase_parallelism(2);
     opts.set_keep_log_file_num(4);
+    // One memtable budget for all tables together (else each may hold 2 x 64 MiB).
+    opts.set_db_write_buffer_size(64 << 20);
     opts
 }
 
