@@ -571,7 +571,7 @@ fn table_names() {
 /// The `FORMAT` file: JSON with the format version and the version that created the store.
 #[test]
 fn format_file() {
-    assert_eq!(FORMAT_VERSION, 2);
+    assert_eq!(FORMAT_VERSION, 4);
     assert_eq!(OLDEST_READABLE_FORMAT, 1);
     assert_eq!(format::FORMAT_FILE, "FORMAT");
     let text = "{\n  \"format_version\": 1,\n  \"created_by\": \"samplemix 0.1.0\"\n}\n";
