@@ -14,6 +14,7 @@ mod golden_tests;
 mod lock;
 mod mix_records;
 mod records;
+pub mod shards;
 mod signal_records;
 pub mod topic_layouts;
 mod topic_records;
