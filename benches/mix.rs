@@ -10,7 +10,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use samplemix::algo::mix::{self, DrawParams, Kernel, MixSample, ShareBounds};
+use samplemix::algo::mix::{self, DrawParams, Kernel, MixSample, ShareBounds, UniformKey};
 
 struct Counting;
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
@@ -65,6 +65,7 @@ fn pool(n: usize, first: u64, seed: u64) -> (Vec<MixSample>, Vec<Option<f32>>) {
             nll.push(Some((2.0 + 3.0 * unit(&mut x) * unit(&mut x)) as f32));
             MixSample {
                 key: first + i as u64,
+                text_key: (u128::from(splitmix(&mut x)) << 64) | u128::from(splitmix(&mut x)),
                 tokens: 50 + (splitmix(&mut x) % 2000) as u32,
                 source: (splitmix(&mut x) % 8) as u32,
                 topic: Some((splitmix(&mut x) % 256) as u32),
@@ -117,6 +118,7 @@ fn main() {
             seed: 1,
             max_repeat: 4,
             bounds: ShareBounds::default(),
+            uniform: UniformKey::TextKey,
         };
         for kernel in [
             Kernel::DEFAULT_BIVARIATE_BETA,

@@ -24,6 +24,17 @@ pub enum Error {
         /// The store folder.
         path: PathBuf,
     },
+    /// A shard of a sharded pool is missing, locked, of another format, or disagrees with the
+    /// layout (`store::shards`).
+    #[error("sharded pool {}: shard {shard}: {reason}", dir.display())]
+    Shard {
+        /// The sharded pool's folder.
+        dir: PathBuf,
+        /// The shard: its index and folder.
+        shard: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// Another process holds the store's writer lock.
     #[error(
         "store {} is locked by another writer (lock file {}{holder}); wait for it to finish. \

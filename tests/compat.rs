@@ -318,7 +318,8 @@ fn the_writer_opens_it_and_new_data_goes_in_beside_the_old() {
     let env = Env::copy_of(&frozen());
     // Its scores are current for the default model at --max-tokens 16, its topics too.
     let r = score(&env);
-    // The writer migrated it to store format 2 (table `signals`), changing nothing else.
+    // The writer migrated it to store format 4 (table `signals`; format 4 changes no byte),
+    // changing nothing else.
     let format: Value =
         serde_json::from_str(&std::fs::read_to_string(env.store.join("FORMAT")).unwrap()).unwrap();
     assert_eq!(
@@ -326,9 +327,9 @@ fn the_writer_opens_it_and_new_data_goes_in_beside_the_old() {
             format["format_version"].as_u64(),
             format["created_by"].as_str()
         ),
-        (Some(2), Some("samplemix 0.1.0"))
+        (Some(4), Some("samplemix 0.1.0"))
     );
-    assert_eq!(env.stats()["format_version"], 2);
+    assert_eq!(env.stats()["format_version"], 4);
     let r2 = env
         .run(&["quality", "compute", "repetition", "--json"])
         .ok()

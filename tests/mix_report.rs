@@ -13,6 +13,7 @@ fn pool(n: usize) -> LoadedPool {
             let y = samplemix::algo::mix::stable_uniform(102, i as u64) as f32;
             MixSample {
                 key: i as u64,
+                text_key: 0,
                 tokens: 100 + (i % 300) as u32,
                 source: (i % 3) as u32,
                 topic: Some((i % 10) as u32),
@@ -51,6 +52,7 @@ fn report_files_and_contents() {
         density_grid: None,
         quality: Default::default(),
         rank_within: Default::default(),
+        uniform: Default::default(),
     };
     let record = mix::draw(&p, &spec).unwrap();
     let r = report::build("m", &record, &p).unwrap();
@@ -111,6 +113,7 @@ fn a_source_held_at_its_bound_is_not_warned_about_but_one_past_2x_is() {
         density_grid: None,
         quality: Default::default(),
         rank_within: Default::default(),
+        uniform: Default::default(),
     };
     let free = mix::draw(&p, &spec).unwrap();
     let warned = mixes::share_warnings(&free);

@@ -4,7 +4,7 @@
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rand_distr::{Beta, Distribution, Gamma};
 use samplemix::algo::mix::{
-    self, bivariate_beta_density, DrawParams, Kernel, MixSample, ShareBounds, Weighted,
+    self, bivariate_beta_density, DrawParams, Kernel, MixSample, ShareBounds, UniformKey, Weighted,
 };
 
 const N: usize = 200_000;
@@ -33,6 +33,7 @@ fn synthetic_pool(n: usize, seed: u64, first_key: u64, sources: u32) -> Vec<MixS
             };
             MixSample {
                 key: first_key + i as u64,
+                text_key: 0,
                 tokens: rng.random_range(100..1000),
                 source: rng.random_range(0..sources),
                 topic: Some(rng.random_range(0..16)),
@@ -167,6 +168,7 @@ fn params(tokens: u64, seed: u64) -> DrawParams {
         seed,
         max_repeat: mix::DEFAULT_MAX_REPEAT,
         bounds: ShareBounds::default(),
+        uniform: UniformKey::Seq,
     }
 }
 

@@ -53,6 +53,12 @@ pub(super) fn run(store: &Path, args: AppendArgs) -> Result<ExitCode> {
     };
     let rejects_file = rejects.as_ref().map(|(p, _)| p.clone());
     let inputs = ingest::expand(&args.files)?;
+    if samplemix::store::shards::is_sharded(store) {
+        let progress = AppendProgress::new(rejects);
+        let code = super::shards::append(store, &inputs, &opts, &progress, args.json.json);
+        progress.finish();
+        return code;
+    }
     let mut pool = Pool::open_writer(store)?;
     note_open(&pool);
     let progress = AppendProgress::new(rejects);

@@ -14,6 +14,7 @@ mod query;
 mod repair;
 mod report;
 mod score;
+mod shards;
 mod stats;
 mod topics;
 
@@ -76,6 +77,9 @@ pub enum Command {
     /// Recover what can still be read of a damaged store into a new store (--into NEW); the
     /// damaged store is not changed.
     Repair(repair::RepairArgs),
+    /// Sharded pools: `shards create DIR --shards N`; `--store DIR` then names the sharded pool
+    /// for `append` (records routed by text hash) and `stats` (summed over the shards).
+    Shards(shards::ShardsArgs),
 }
 
 /// `samplemix score`.
@@ -221,6 +225,9 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Append(args) => append::run(&cli.store, args),
+        Command::Stats(json) if samplemix::store::shards::is_sharded(&cli.store) => {
+            shards::stats(&cli.store, json.json)
+        }
         Command::Stats(json) => stats::run(&cli.store, json.json),
         Command::Get { id, json } => get::run(&cli.store, &id, json.json),
         Command::Query(args) => query::run(&cli.store, args),
@@ -233,6 +240,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval::run(&cli.store, args),
         Command::Check(json) => repair::check(&cli.store, json.json),
         Command::Repair(args) => repair::run(&cli.store, args),
+        Command::Shards(args) => shards::run(args),
     }
 }
 

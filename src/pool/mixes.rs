@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::algo::mix::{self, Kernel, MixSample, ShareBounds};
+use crate::algo::mix::{self, Kernel, MixSample, ShareBounds, UniformKey};
 use crate::error::{Error, Result};
 use crate::pool::ranks::{self, QualityChoice, QualitySignal, RankScope, RowColumns};
 use crate::store::{MixRecord, PoolCounters, SampleRow, ScorerState, Store, SCORER_KEY};
@@ -41,6 +41,11 @@ pub struct MixSpec {
     /// Where q(x) is ranked (absent in mixes saved before it was recorded: `pool`).
     #[serde(default, skip_serializing_if = "is_default")]
     pub rank_within: RankScope,
+    /// What the per-sample uniform is keyed by: `text-key` for every new mix (store format 4);
+    /// absent in mixes saved before it was recorded, which re-draw with the sequence-number
+    /// uniform they were drawn with (`seq`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub uniform: UniformKey,
 }
 
 fn is_default<T: Default + PartialEq>(x: &T) -> bool {
@@ -194,6 +199,7 @@ pub fn load_with(store: &Store, choice: QualityChoice) -> Result<LoadedPool> {
         }
         samples.push(MixSample {
             key: seq,
+            text_key: 0,
             tokens: row.tokens,
             source: row.source_id,
             topic: row.topic,
@@ -210,6 +216,7 @@ pub fn load_with(store: &Store, choice: QualityChoice) -> Result<LoadedPool> {
     }
     let q = ranks::q_column(store, &cols, choice)?;
     drop(cols);
+    set_text_keys(store, &mut samples)?;
     let d = mix::rank_normalise(&products);
     for ((s, q), d) in samples.iter_mut().zip(q).zip(d) {
         s.q = q;
@@ -221,6 +228,40 @@ pub fn load_with(store: &Store, choice: QualityChoice) -> Result<LoadedPool> {
         counters,
         scorer,
     })
+}
+
+/// Sets every sample's text key from table `dedup`; a sample without one, or a key naming a
+/// sample that is not stored, is a damaged store.
+fn set_text_keys(store: &Store, samples: &mut [MixSample]) -> Result<()> {
+    let mut found = vec![false; samples.len()];
+    for (hash, seq) in store.text_keys()? {
+        let Ok(i) = samples.binary_search_by_key(&seq, |s| s.key) else {
+            return Err(Error::corrupt(
+                store.path(),
+                "dedup",
+                format!("{hash:032x}"),
+                format!("names sample {seq}, which table samples does not hold"),
+            ));
+        };
+        if std::mem::replace(&mut found[i], true) {
+            return Err(Error::corrupt(
+                store.path(),
+                "dedup",
+                format!("{hash:032x}"),
+                format!("names sample {seq}, which another text key names too"),
+            ));
+        }
+        samples[i].text_key = hash;
+    }
+    if let Some(i) = found.iter().position(|f| !f) {
+        return Err(Error::corrupt(
+            store.path(),
+            "samples",
+            samples[i].key,
+            "no entry in table dedup names it",
+        ));
+    }
+    Ok(())
 }
 
 /// A source's share in the pool and in a mix.

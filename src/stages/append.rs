@@ -22,6 +22,7 @@ use crate::ingest::parquet::RowGroups;
 use crate::ingest::reader::{RawChunk, ReadError, Reader};
 use crate::ingest::record::{self, estimate_tokens, FieldNames, Parsed};
 use crate::pool::Pool;
+use crate::store::shards::{self, PartitionRange};
 use crate::store::{appended_file_key, AppendedFile, DocRecord, SampleRow};
 
 /// Settings of an append.
@@ -41,6 +42,19 @@ pub struct AppendOptions {
     pub chunk_bytes: usize,
     /// Commit the index after this many new samples (and at the end).
     pub index_commit_every: u64,
+    /// For a shard of a sharded pool: the partitions it keeps (records of other partitions are
+    /// left for the other shards), and whether it reports the rejected records (one shard
+    /// does, so that each is reported once).
+    pub route: Option<Route>,
+}
+
+/// The records one shard of a sharded pool keeps ([`append_sharded`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Route {
+    /// The partitions kept.
+    pub range: PartitionRange,
+    /// Whether this shard reports and counts rejected records.
+    pub reports_rejects: bool,
 }
 
 impl Default for AppendOptions {
@@ -53,6 +67,7 @@ impl Default for AppendOptions {
             chunk_lines: 4096,
             chunk_bytes: 16 << 20,
             index_commit_every: 200_000,
+            route: None,
         }
     }
 }
@@ -300,6 +315,84 @@ pub fn append_planned(
     Ok(report)
 }
 
+/// What an append into a sharded pool did: each shard's report, and their sums.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ShardedAppendReport {
+    /// Shards appended to.
+    pub shards: Vec<AppendReport>,
+    /// Samples added, over the shards.
+    pub added: u64,
+    /// Exact duplicates skipped, over the shards.
+    pub duplicates: u64,
+    /// Records rejected (reported by the first shard only).
+    pub rejected: u64,
+    /// Estimated tokens added, over the shards.
+    pub tokens_added: u64,
+    /// Samples in the sharded pool afterwards.
+    pub pool_samples: u64,
+    /// Inputs that could not be read to their end, by name.
+    pub failed: Vec<String>,
+    /// Wall time.
+    pub seconds: f64,
+}
+
+/// Appends `inputs` to the sharded pool at `dir` (checked by [`shards::open`]): each shard, in
+/// turn, reads every input and keeps the records of its partitions (by text key), so exact
+/// duplicates always meet in one store. Rejected records are reported by the first shard.
+/// `--strict` is refused: its check would judge ids against one shard only.
+pub fn append_sharded(
+    dir: &Path,
+    inputs: &[Planned],
+    opts: &AppendOptions,
+    observer: &dyn AppendObserver,
+) -> Result<ShardedAppendReport> {
+    if opts.strict {
+        return Err(Error::Invalid(
+            "--strict is not supported for a sharded pool yet: check the inputs with a \
+             single-store append first"
+                .into(),
+        ));
+    }
+    let started = Instant::now();
+    let layout = shards::open(dir)?;
+    // Every shard is opened (and locked) before anything is read, so that a shard held by
+    // another writer stops the append before any shard changes.
+    let pools = (0..layout.shards.len())
+        .map(|i| {
+            Pool::open_existing_writer(&layout.shard_path(dir, i)).map_err(|e| Error::Shard {
+                dir: dir.to_path_buf(),
+                shard: format!("{i} ({})", layout.shards[i].path),
+                reason: e.to_string(),
+            })
+        })
+        .collect::<Result<Vec<Pool>>>()?;
+    let mut out = ShardedAppendReport::default();
+    for (i, mut pool) in pools.into_iter().enumerate() {
+        let shard_opts = AppendOptions {
+            route: Some(Route {
+                range: layout.range(i),
+                reports_rejects: i == 0,
+            }),
+            ..opts.clone()
+        };
+        let report = append_planned(&mut pool, inputs, &shard_opts, observer)?;
+        pool.close()?;
+        out.added += report.added;
+        out.duplicates += report.duplicates;
+        out.rejected += report.rejected;
+        out.tokens_added += report.tokens_added;
+        out.pool_samples += report.pool_samples;
+        for f in report.files.iter().filter(|f| f.error.is_some()) {
+            if !out.failed.contains(&f.file) {
+                out.failed.push(f.file.clone());
+            }
+        }
+        out.shards.push(report);
+    }
+    out.seconds = started.elapsed().as_secs_f64();
+    Ok(out)
+}
+
 /// The `meta` key and fingerprint of a file input (`None` for stdin and files that cannot be
 /// read: those are never skipped, and the append reports them).
 fn seen_file(input: &Input) -> Option<(Vec<u8>, AppendedFile)> {
@@ -399,6 +492,9 @@ struct FileRun<'a> {
 
 impl FileRun<'_> {
     fn reject(&mut self, line: u64, reason: String) {
+        if self.opts.route.is_some_and(|r| !r.reports_rejects) {
+            return;
+        }
         let r = Reject::at(self.name, self.groups.as_ref(), line, reason);
         self.observer.rejected(&r);
         self.report.rejected += 1;
@@ -449,7 +545,8 @@ impl FileRun<'_> {
                 self.reject(line, reason.clone());
                 // The rejection is counted with the pool's next write.
                 let mut tally = pool.mirror.tally();
-                tally.counters().rejected += 1;
+                tally.counters().rejected +=
+                    u64::from(self.opts.route.is_none_or(|r| r.reports_rejects));
                 pool.mirror.commit(pool.store.batch(), tally)?;
                 let at = Reject::at(self.name, self.groups.as_ref(), line, reason);
                 self.report.error = Some(at.to_string());
@@ -462,7 +559,10 @@ impl FileRun<'_> {
     }
 
     /// Writes one parsed chunk; returns the number of samples added.
-    fn apply(&mut self, pool: &mut Pool, chunk: Chunk) -> Result<u64> {
+    fn apply(&mut self, pool: &mut Pool, mut chunk: Chunk) -> Result<u64> {
+        if let Some(route) = self.opts.route {
+            chunk.retain(|(_, r)| r.as_ref().map_or(true, |p| route.range.contains(p.hash)));
+        }
         let ok: Vec<&Parsed> = chunk.iter().filter_map(|(_, r)| r.as_ref().ok()).collect();
         let hashes: Vec<u128> = ok.iter().map(|p| p.hash).collect();
         let ids: Vec<String> = ok

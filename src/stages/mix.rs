@@ -8,16 +8,66 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::algo::mix::{self, DrawParams};
+use crate::algo::mix::{self, DrawParams, MixSample, SourceTotals, UniformKey};
 use crate::error::Result;
 use crate::pool::mixes::{LoadedPool, MixSpec};
 use crate::store::{MixExclusions, MixRecord, MixSourceTotals, Store};
 
+/// The samples of a pool in the order a draw sees them, and the way back to the pool's order.
+/// Under [`UniformKey::TextKey`] the samples are sorted by text key and the source ids renumbered
+/// in the order of the source names, so that the draw's input (and so its every sum, tie and
+/// rounding) is the same whatever order the samples were appended in; under
+/// [`UniformKey::Seq`] (mixes saved before the text key) the pool's own order and ids, as those
+/// mixes were drawn.
+struct DrawOrder {
+    /// The samples as the draw sees them.
+    samples: Vec<MixSample>,
+    /// Source names by the draw's source id.
+    sources: Vec<String>,
+    /// `pool_index[i]`: the index in the pool of the draw's sample i.
+    pool_index: Vec<usize>,
+    /// `source_of[id]`: the pool's source id of the draw's source id.
+    source_of: Vec<usize>,
+}
+
+impl DrawOrder {
+    fn new(pool: &LoadedPool, uniform: UniformKey) -> DrawOrder {
+        let n = pool.samples.len();
+        let mut pool_index: Vec<usize> = (0..n).collect();
+        let mut source_of: Vec<usize> = (0..pool.sources.len()).collect();
+        if uniform == UniformKey::TextKey {
+            pool_index.sort_unstable_by_key(|&i| (pool.samples[i].text_key, pool.samples[i].key));
+            source_of.sort_by(|&a, &b| pool.sources[a].cmp(&pool.sources[b]));
+        }
+        let mut draw_source = vec![0u32; source_of.len()];
+        for (id, &pool_id) in source_of.iter().enumerate() {
+            draw_source[pool_id] = id as u32;
+        }
+        let samples = pool_index
+            .iter()
+            .map(|&i| {
+                let s = pool.samples[i];
+                MixSample {
+                    source: draw_source[s.source as usize],
+                    ..s
+                }
+            })
+            .collect();
+        DrawOrder {
+            samples,
+            sources: source_of.iter().map(|&i| pool.sources[i].clone()).collect(),
+            pool_index,
+            source_of,
+        }
+    }
+}
+
 /// Draws `spec` over `pool` into a manifest (not yet saved).
 pub fn draw(pool: &LoadedPool, spec: &MixSpec) -> Result<MixRecord> {
+    let order = DrawOrder::new(pool, spec.uniform);
     let weighted = mix::weights_keeping_grid(
-        &pool.samples,
-        &pool.sources,
+        &order.samples,
+        &order.sources,
         &spec.kernel,
         spec.density_grid,
     )?;
@@ -30,19 +80,24 @@ pub fn draw(pool: &LoadedPool, spec: &MixSpec) -> Result<MixRecord> {
         seed: spec.seed,
         max_repeat: spec.max_repeat,
         bounds: spec.bounds.clone(),
+        uniform: spec.uniform,
     };
-    let d = mix::draw(&pool.samples, &pool.sources, &weighted, &params)?;
+    let d = mix::draw(&order.samples, &order.sources, &weighted, &params)?;
+    let mut by_pool = vec![0u16; pool.samples.len()];
+    for (&i, &c) in order.pool_index.iter().zip(&d.counts) {
+        by_pool[i] = c;
+    }
     let counts: Vec<_> = pool
         .samples
         .iter()
-        .zip(&d.counts)
+        .zip(&by_pool)
         .filter(|(_, &c)| c > 0)
         .map(|(s, &c)| (s.key, c))
         .collect();
     if counts.is_empty() {
         // A budget below every sample's size rounds every count to 0: refuse it rather than
         // save a mix of nothing that export, report and eval would then work on.
-        let smallest = pool
+        let smallest = order
             .samples
             .iter()
             .zip(&weighted.w)
@@ -74,9 +129,8 @@ pub fn draw(pool: &LoadedPool, spec: &MixSpec) -> Result<MixRecord> {
             eligible: ex.eligible,
         },
         counts,
-        sources: d
-            .per_source
-            .iter()
+        sources: pool_order_sources(&d.per_source, &order.source_of)
+            .into_iter()
             .zip(&pool.sources)
             .map(|(p, name)| MixSourceTotals {
                 name: name.clone(),
@@ -89,6 +143,16 @@ pub fn draw(pool: &LoadedPool, spec: &MixSpec) -> Result<MixRecord> {
             })
             .collect(),
     })
+}
+
+/// The draw's per-source totals in the pool's source order.
+fn pool_order_sources<'d>(
+    per_source: &'d [SourceTotals],
+    source_of: &[usize],
+) -> Vec<&'d SourceTotals> {
+    let mut out: Vec<(usize, &SourceTotals)> = source_of.iter().copied().zip(per_source).collect();
+    out.sort_by_key(|p| p.0);
+    out.into_iter().map(|p| p.1).collect()
 }
 
 /// Saves `record` as the mix called `name`, replacing any previous one.

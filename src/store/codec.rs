@@ -54,6 +54,11 @@ pub fn hash_key(hash: u128) -> [u8; 16] {
     hash.to_be_bytes()
 }
 
+/// The text hash of a `dedup` key, if it has the length of one.
+pub fn read_hash_key(bytes: &[u8]) -> Option<u128> {
+    bytes.try_into().ok().map(u128::from_be_bytes)
+}
+
 /// Hex rendering of a key for error messages.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -14,6 +14,7 @@ mod golden_tests;
 mod lock;
 mod mix_records;
 mod records;
+pub mod shards;
 mod signal_records;
 pub mod topic_layouts;
 mod topic_records;
@@ -374,10 +375,14 @@ impl Store {
     }
 
     /// Brings a store of an older readable format to the current one, as its writer. Format 1
-    /// to 2 adds table `signals`, which opening the database already created empty: only the
-    /// version is raised, in the database first, then in `FORMAT` (a crash in between leaves a
-    /// store that opens, and the next writer rewrites `FORMAT`). Readers never migrate: they
-    /// read a format-1 store as it is (an absent `signals` table reads as empty).
+    /// to 2 adds table `signals`, which opening the database already created empty; format 2
+    /// to 4 changes no byte (new mixes draw with the text-key uniform, and a stored mix without
+    /// the `uniform` parameter keeps the sequence-number one): only the version is raised, in
+    /// the database first, then in `FORMAT` (a crash in between leaves a store that opens, and
+    /// the next writer rewrites `FORMAT`). Readers never migrate: they read a format-1 or 2
+    /// store as it is (an absent `signals` table reads as empty). The bump keeps an older
+    /// samplemix, which would re-draw a text-key mix with the sequence-number uniform, off a
+    /// store that holds one.
     fn migrate(&self, from: u32) -> Result<()> {
         debug_assert!(from >= OLDEST_READABLE_FORMAT);
         self.db

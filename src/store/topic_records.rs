@@ -531,6 +531,23 @@ impl Store {
         Ok(out)
     }
 
+    /// (text key, sequence number) of every sample, ascending by text key: the xxh3-128 of the
+    /// sample's normalised text (the dedup key), which is a sample's identity in the draws of
+    /// mixes (docs/method.md, "Order independence").
+    pub fn text_keys(&self) -> Result<Vec<(u128, u64)>> {
+        let mut out = Vec::new();
+        for item in self
+            .db
+            .iterator_cf(self.cf(Table::Dedup), IteratorMode::Start)
+        {
+            let (key, value) = item.map_err(|e| self.db_err(e))?;
+            let hash = codec::read_hash_key(&key).ok_or_else(|| self.corrupt_key("dedup", &key))?;
+            let seq = codec::read_seq(&value).ok_or_else(|| self.corrupt_key("dedup", &key))?;
+            out.push((hash, seq));
+        }
+        Ok(out)
+    }
+
     /// Every topic's record, by topic id.
     pub fn topic_records(&self) -> Result<Vec<(u32, TopicRecord)>> {
         let mut out = Vec::new();

@@ -607,6 +607,7 @@ mod step_tests {
     ) -> MixSample {
         MixSample {
             key: 0,
+            text_key: 0,
             tokens,
             source,
             topic,

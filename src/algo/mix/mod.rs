@@ -33,7 +33,10 @@
 //! (sorted weights and prefix sums), so every solve is exact to rounding.
 //!
 //! Counts are count(x) = floor(e) + [u(x) < frac(e)], u(x) a uniform in `[0, 1)` from
-//! xxh3-64(seed, key) ([`stable_uniform`]). Independent rounding alone leaves a relative error
+//! xxh3-64(seed, text key) ([`text_uniform`], [`UniformKey::TextKey`]: the hash of the
+//! sample's normalised text, so the uniform does not depend on the order samples were appended
+//! in), or from xxh3-64(seed, seq) ([`stable_uniform`], [`UniformKey::Seq`]) for mixes saved
+//! before the text key. Independent rounding alone leaves a relative error
 //! of order 1/sqrt(samples) in the realised tokens (about 1% on 10k samples), so the draw then
 //! scales each source's scale L_s by a factor ρ_s (bisection, counts are monotone in ρ_s) until
 //! the source's realised tokens are the closest reachable to its expected tokens; a source pinned
@@ -60,7 +63,9 @@ pub use kernel::{
     bivariate_beta_density, ln_gamma, weights, weights_keeping_grid, Exclusions, Kernel,
     PoolDensity, Weighted, CORNER_EPS,
 };
-pub use solve::{draw, stable_uniform, Draw, DrawParams, ShareBounds, SourceTotals};
+pub use solve::{
+    draw, stable_uniform, text_uniform, Draw, DrawParams, ShareBounds, SourceTotals, UniformKey,
+};
 
 /// Repetition cap by default: at most 4 copies of a sample (4 epochs).
 pub const DEFAULT_MAX_REPEAT: u16 = 4;
@@ -70,6 +75,10 @@ pub const DEFAULT_MAX_REPEAT: u16 = 4;
 pub struct MixSample {
     /// Stable key: the store's sequence number.
     pub key: u64,
+    /// The xxh3-128 of the sample's normalised text (the store's dedup key): its identity
+    /// whatever the order it was appended in ([`UniformKey::TextKey`]).
+    #[serde(default)]
+    pub text_key: u128,
     /// Token count.
     pub tokens: u32,
     /// Dense source id (an index into the source names given with the pool).

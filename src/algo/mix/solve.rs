@@ -44,6 +44,22 @@ pub struct DrawParams {
     pub max_repeat: u16,
     /// Share constraints.
     pub bounds: ShareBounds,
+    /// What the per-sample uniform u(x) is keyed by.
+    pub uniform: UniformKey,
+}
+
+/// What a sample's uniform u(x) is a hash of: its identity in the draw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UniformKey {
+    /// The store's sequence number ([`MixSample::key`]): the draws of mixes saved before the
+    /// text key (store formats up to 2), which depend on the order samples were appended in.
+    #[default]
+    Seq,
+    /// The xxh3-128 of the sample's normalised text ([`MixSample::text_key`]): the same samples
+    /// give the same uniforms whatever the order they were appended in, or the store holding
+    /// them.
+    TextKey,
 }
 
 /// One source in a draw.
@@ -91,6 +107,30 @@ pub fn stable_uniform(seed: u64, key: u64) -> f64 {
 /// The 32 bits behind [`stable_uniform`]: the draw keeps these (4 bytes a sample, not 8).
 fn uniform_bits(seed: u64, key: u64) -> u32 {
     (xxh3_64_with_seed(&key.to_le_bytes(), seed) >> 32) as u32
+}
+
+/// u(x) in `[0, 1)` of a text key: the upper 32 bits of xxh3-64 of the key's 16 little-endian
+/// bytes under the seed, divided by 2^32.
+pub fn text_uniform(seed: u64, text_key: u128) -> f64 {
+    uniform_of_bits(text_uniform_bits(seed, text_key))
+}
+
+fn text_uniform_bits(seed: u64, text_key: u128) -> u32 {
+    (xxh3_64_with_seed(&text_key.to_le_bytes(), seed) >> 32) as u32
+}
+
+/// The uniform bits of every sample, keyed as `params.uniform` says.
+fn sample_uniforms(samples: &[MixSample], params: &DrawParams) -> Vec<u32> {
+    match params.uniform {
+        UniformKey::Seq => samples
+            .par_iter()
+            .map(|s| uniform_bits(params.seed, s.key))
+            .collect(),
+        UniformKey::TextKey => samples
+            .par_iter()
+            .map(|s| text_uniform_bits(params.seed, s.text_key))
+            .collect(),
+    }
 }
 
 /// The uniform of [`uniform_bits`]' bits (exact: every u32 is an f64).
@@ -246,10 +286,7 @@ pub fn draw(
         expected,
         max_s,
     } = solved;
-    let u: Vec<u32> = samples
-        .par_iter()
-        .map(|s| uniform_bits(params.seed, s.key))
-        .collect();
+    let u = sample_uniforms(samples, params);
     // Under topic bounds the correction runs per (source, topic) cell, so that topics land on
     // their bounds as sources do; the sources' scales are then reported uncorrected.
     let (counts, rho) = match &cells {
@@ -841,6 +878,7 @@ mod step_tests {
     fn sample(key: u64, tokens: u32, source: u32) -> MixSample {
         MixSample {
             key,
+            text_key: 0,
             tokens,
             source,
             topic: None,
@@ -855,6 +893,7 @@ mod step_tests {
             seed: 7,
             max_repeat,
             bounds: ShareBounds::default(),
+            uniform: UniformKey::Seq,
         }
     }
 

@@ -7,6 +7,7 @@ fn pool(n: usize, sources: u32) -> Vec<MixSample> {
             let y = stable_uniform(98, i as u64) as f32;
             MixSample {
                 key: i as u64,
+                text_key: 0,
                 tokens: 50 + (i % 200) as u32,
                 source: i as u32 % sources,
                 topic: Some((i % 7) as u32),
@@ -27,6 +28,7 @@ fn params(tokens: u64) -> DrawParams {
         seed: 7,
         max_repeat: DEFAULT_MAX_REPEAT,
         bounds: ShareBounds::default(),
+        uniform: UniformKey::Seq,
     }
 }
 
@@ -246,6 +248,7 @@ fn rounding_keeps_a_small_source_on_the_right_side_of_its_bound() {
     for i in 0..12u64 {
         p.push(MixSample {
             key: 1_000_000 + i,
+            text_key: 0,
             tokens: 2_000 + 150 * i as u32,
             source: 2,
             topic: Some(0),

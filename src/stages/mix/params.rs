@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use crate::algo::mix::{Kernel, ShareBounds, DEFAULT_MAX_REPEAT};
+use crate::algo::mix::{Kernel, ShareBounds, UniformKey, DEFAULT_MAX_REPEAT};
 use crate::error::{Error, Result};
 use crate::pool::mixes::{self, MixSpec, TopicShares};
 use crate::pool::ranks::{QualityChoice, QualitySignal, RankScope};
@@ -321,6 +321,8 @@ pub fn resolve(name: &str, given: &MixParams, saved: Option<&MixSpec>) -> Result
             .rank_within
             .or(saved.map(|s| s.rank_within))
             .unwrap_or_default(),
+        // A new mix is keyed by text; a saved one keeps the uniform it was drawn with.
+        uniform: saved.map_or(UniformKey::TextKey, |s| s.uniform),
     })
 }
 
@@ -632,7 +634,7 @@ pub fn id_counts(store: &Store, record: &MixRecord) -> Result<Vec<(String, u16)>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::algo::mix::{Kernel, ShareBounds, DEFAULT_MAX_REPEAT};
+    use crate::algo::mix::{Kernel, ShareBounds, UniformKey, DEFAULT_MAX_REPEAT};
 
     fn saved() -> MixSpec {
         MixSpec {
@@ -647,6 +649,7 @@ mod tests {
             density_grid: None,
             quality: Default::default(),
             rank_within: Default::default(),
+            uniform: UniformKey::TextKey,
         }
     }
 

@@ -379,20 +379,20 @@ fn train_on_reference(
 }
 
 /// A uniform sample of at most `opts.negative_samples` pool samples (the smallest seeded hashes
-/// of their sequence numbers), without the samples in `exclude`; their texts in sequence order.
+/// of their text keys), without the samples in `exclude`; their texts in text-key order, so that
+/// the sample and the training do not depend on the order the pool was appended in.
 fn pool_sample(store: &Store, opts: &TrainOptions, exclude: &[u64]) -> Result<Vec<String>> {
     let exclude: std::collections::HashSet<u64> = exclude.iter().copied().collect();
-    let mut keyed: Vec<(u64, u64)> = Vec::new();
-    for item in store.sample_rows() {
-        let (seq, _) = item?;
-        if !exclude.contains(&seq) {
-            keyed.push((xxh3_64_with_seed(&seq.to_be_bytes(), opts.seed), seq));
-        }
-    }
+    let mut keyed: Vec<(u64, u128, u64)> = store
+        .text_keys()?
+        .into_iter()
+        .filter(|(_, seq)| !exclude.contains(seq))
+        .map(|(key, seq)| (xxh3_64_with_seed(&key.to_le_bytes(), opts.seed), key, seq))
+        .collect();
     keyed.sort_unstable();
     keyed.truncate(opts.negative_samples);
-    let mut seqs: Vec<u64> = keyed.into_iter().map(|(_, s)| s).collect();
-    seqs.sort_unstable();
+    keyed.sort_unstable_by_key(|k| k.1);
+    let seqs: Vec<u64> = keyed.into_iter().map(|k| k.2).collect();
     read_docs(store, &seqs)
 }
 
@@ -418,7 +418,9 @@ fn train_distilled(
     }
     let cols = RowColumns::read(store)?;
     let raw = raw_column(store, signal, &cols)?;
-    let (seqs, values): (Vec<u64>, Vec<f64>) = cols
+    // In text-key order, so that the held-out split and the training order do not depend on
+    // the order the pool was appended in.
+    let value_of: std::collections::HashMap<u64, f64> = cols
         .seqs
         .iter()
         .zip(&raw)
@@ -426,6 +428,11 @@ fn train_distilled(
             let v = f64::from((*v)?);
             Some((seq, if signal.higher_is_better() { v } else { -v }))
         })
+        .collect();
+    let (seqs, values): (Vec<u64>, Vec<f64>) = store
+        .seqs_by_text_hash()?
+        .into_iter()
+        .filter_map(|seq| value_of.get(&seq).map(|&v| (seq, v)))
         .unzip();
     if seqs.len() < MIN_TRAINING_SAMPLES {
         return Err(Error::Invalid(format!(
