@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use samplemix::pool::topic_views::{self, DuplicateGroup, TopicView};
 use samplemix::pool::Pool;
+use samplemix::store::EmbeddingSource;
 use samplemix::stages::topics::{self, TopicCount, TopicsObserver, TopicsOptions};
 use serde::Serialize;
 
@@ -34,11 +35,24 @@ pub struct TopicsArgs {
     /// List the near-duplicate groups (estimated Jaccard similarity >= 0.73, for pairs at 0.8).
     #[arg(long)]
     pub duplicates: bool,
+    /// The embeddings to cluster on: `hashed` (word n-grams, computed here) or `model` (the
+    /// reference model's mean hidden states, computed by `score`; refused while some samples
+    /// lack one). Kept for later runs; a change refits. Default: as chosen before, else hashed.
+    #[arg(long, value_name = "hashed|model", value_parser = parse_embedding)]
+    pub embedding: Option<EmbeddingSource>,
     /// Samples per store batch (tuning and tests).
     #[arg(long, hide = true, default_value_t = topics::DEFAULT_CHUNK)]
     pub chunk: usize,
     #[command(flatten)]
     pub json: JsonFlag,
+}
+
+fn parse_embedding(s: &str) -> Result<EmbeddingSource, String> {
+    match s {
+        "hashed" => Ok(EmbeddingSource::Hashed),
+        "model" => Ok(EmbeddingSource::Model),
+        _ => Err(format!("{s:?} is neither hashed nor model")),
+    }
 }
 
 fn parse_topics(s: &str) -> Result<TopicCount, String> {
@@ -99,6 +113,7 @@ pub fn run(store: &Path, args: TopicsArgs) -> Result<ExitCode> {
         topics: args.topics,
         keep_topics: args.keep_topics,
         chunk: args.chunk.max(1),
+        embedding: args.embedding,
     };
     let mut pool = Pool::open_existing_writer(store)?;
     super::output::note_open(&pool);

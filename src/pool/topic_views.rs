@@ -15,8 +15,9 @@ use crate::algo::grouping;
 use crate::error::Result;
 use crate::pool::Pool;
 use crate::store::{
-    AssignmentRecord, MinHashRecord, OverlapRecord, SampleRow, Store, Table, TopicModel,
-    TopicState, TOPICS_KEY, TOPIC_MODEL_KEY, TOPIC_REFIT_KEY,
+    AssignmentRecord, EmbeddingSource, MinHashRecord, OverlapRecord, SampleRow, Store, Table,
+    TopicEmbedding, TopicModel, TopicState, TOPICS_KEY, TOPIC_EMBEDDING_KEY, TOPIC_MODEL_KEY,
+    TOPIC_REFIT_KEY,
 };
 
 /// The topic state of the pool, if `topics` ever ran.
@@ -123,10 +124,17 @@ pub fn summary(store: &Store) -> Result<Option<TopicsSummary>> {
             .and_then(|m| m.model.refit_advice())
             .map(|r| advice_text(&r)),
         refit_in_progress: st.refit_next.is_some(),
-        embedding: format!(
-            "hashed words and punctuation, {} dimensions, stored as binary16",
-            e.dim()
-        ),
+        embedding: match store.meta::<TopicEmbedding>(TOPIC_EMBEDDING_KEY)? {
+            Some(t) if t.source == EmbeddingSource::Model => format!(
+                "the reference model's mean hidden states, {} dimensions scaled to unit length, \
+                 stored as binary16 (scorer fingerprint {})",
+                t.dim, t.scorer_fingerprint
+            ),
+            _ => format!(
+                "hashed words and punctuation, {} dimensions, stored as binary16",
+                e.dim()
+            ),
+        },
     }))
 }
 

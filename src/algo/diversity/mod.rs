@@ -46,6 +46,7 @@ mod error;
 mod kmeans;
 mod lsh;
 mod minhash;
+mod model_vec;
 mod rng;
 mod score;
 mod text;
@@ -58,6 +59,7 @@ pub use cluster_stats::{sample_cluster_scores, TermScore, TopicTerms};
 pub use cluster_stats::{topic_stats, TopicStats};
 #[cfg(test)]
 pub use embed::Idf;
+pub use model_vec::model_topic_vector;
 pub use embed::{HashedEmbedder, DEFAULT_EMBED_DIM, DEFAULT_EMBED_SEED, DEFAULT_FEATURE_BITS};
 pub use error::{DiversityError, Result};
 #[cfg(test)]
