@@ -20,7 +20,11 @@ fn settings(embeddings: bool) -> LlamaSettings {
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let dot: f64 = a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
+    let dot: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(*x) * f64::from(*y))
+        .sum();
     let norm = |v: &[f32]| v.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
     dot / (norm(a) * norm(b))
 }
@@ -37,7 +41,10 @@ fn one_pass_gives_scores_and_embeddings_and_embedding_changes_no_score() {
     let scores = plain.score_batch(&VARIED).unwrap();
     let results = both.score_and_embed(&VARIED).unwrap();
     for ((text, score), (with, embedding)) in VARIED.iter().zip(&scores).zip(&results) {
-        assert_eq!(score, with, "scores differ with embeddings on for {text:.40}");
+        assert_eq!(
+            score, with,
+            "scores differ with embeddings on for {text:.40}"
+        );
         match with {
             SampleScore::Scored(_) => {
                 let e = embedding.as_ref().expect("a scored text has an embedding");
@@ -60,7 +67,10 @@ fn one_pass_gives_scores_and_embeddings_and_embedding_changes_no_score() {
         "score_embeddings: largest 1 - cos(batched, alone) over {} texts: {worst:.2e}",
         VARIED.len()
     );
-    assert!(worst < 1e-4, "batch-mates moved an embedding: 1 - cos = {worst}");
+    assert!(
+        worst < 1e-4,
+        "batch-mates moved an embedding: 1 - cos = {worst}"
+    );
 }
 
 #[test]

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use samplemix::pool::topic_views::{self, DuplicateGroup, TopicView};
 use samplemix::pool::Pool;
-use samplemix::store::EmbeddingSource;
 use samplemix::stages::topics::{self, TopicCount, TopicsObserver, TopicsOptions};
+use samplemix::store::EmbeddingSource;
 use serde::Serialize;
 
 use super::progress::{self, BarSlot, PHASE_TEMPLATE, SPINNER_TEMPLATE};
@@ -179,8 +179,8 @@ pub fn run(store: &Path, args: TopicsArgs) -> Result<ExitCode> {
         writeln!(out)?;
         writeln!(
             out,
-            "{:>5} {:>7} {:>10} {:>6} {:>6}  {:<40} terms",
-            "topic", "samples", "tokens", "share", "score", "sources (share of samples)"
+            "{:>5} {:<28} {:>7} {:>10} {:>6} {:>6}  {:<40} terms",
+            "topic", "name", "samples", "tokens", "share", "score", "sources (share of samples)"
         )?;
         for t in list {
             let sources: Vec<String> = t
@@ -191,8 +191,9 @@ pub fn run(store: &Path, args: TopicsArgs) -> Result<ExitCode> {
                 .collect();
             writeln!(
                 out,
-                "{:>5} {:>7} {:>10} {:>5.1}% {:>6.3}  {:<40} {}",
+                "{:>5} {:<28} {:>7} {:>10} {:>5.1}% {:>6.3}  {:<40} {}",
                 t.topic,
+                t.name,
                 t.size,
                 t.tokens,
                 100.0 * t.token_share,

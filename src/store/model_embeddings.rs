@@ -81,6 +81,14 @@ impl Store {
         self.multi_get_seq_values(Table::ModelEmbeddings, seqs)
     }
 
+    /// Number of stored model embeddings (a full scan: for checks).
+    pub fn model_embedding_count(&self) -> Result<u64> {
+        if self.db.cf_handle(Table::ModelEmbeddings.name()).is_none() {
+            return Ok(0);
+        }
+        self.count_keys(Table::ModelEmbeddings)
+    }
+
     /// The samples whose model embedding is current under `fingerprint` (a scorer fingerprint).
     pub fn model_embedded(&self, fingerprint: &str) -> Result<HashSet<u64>> {
         let id = SampleRow::fingerprint_id(fingerprint);

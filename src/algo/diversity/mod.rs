@@ -59,7 +59,6 @@ pub use cluster_stats::{sample_cluster_scores, TermScore, TopicTerms};
 pub use cluster_stats::{topic_stats, TopicStats};
 #[cfg(test)]
 pub use embed::Idf;
-pub use model_vec::model_topic_vector;
 pub use embed::{HashedEmbedder, DEFAULT_EMBED_DIM, DEFAULT_EMBED_SEED, DEFAULT_FEATURE_BITS};
 pub use error::{DiversityError, Result};
 #[cfg(test)]
@@ -76,6 +75,7 @@ pub use minhash::{
     jaccard, shingles, MinHasher, Signature, DEFAULT_MINHASH_SEED, DEFAULT_NUM_PERM,
     DEFAULT_SHINGLE_WORDS,
 };
+pub use model_vec::model_topic_vector;
 #[cfg(test)]
 pub use score::diversity;
 pub use score::{matching_accuracy, nmi, rank_normalise, DiversityParts};

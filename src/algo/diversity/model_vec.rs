@@ -18,7 +18,10 @@ pub fn model_topic_vector(values: &[f32], dim: usize) -> Vec<f32> {
     if values.is_empty() || norm == 0.0 || !norm.is_finite() {
         return vec![0.0; dim];
     }
-    values.iter().map(|&v| (f64::from(v) / norm) as f32).collect()
+    values
+        .iter()
+        .map(|&v| (f64::from(v) / norm) as f32)
+        .collect()
 }
 
 #[cfg(test)]

@@ -112,9 +112,11 @@ pub(super) fn model_rows(
             reason,
         };
         let record = record.ok_or_else(|| {
-            bad("missing, but the topics were fitted on model embeddings: run `samplemix \
+            bad(
+                "missing, but the topics were fitted on model embeddings: run `samplemix \
                  score`, then `topics`"
-                .into())
+                    .into(),
+            )
         })?;
         if record.fingerprint_id != id {
             return Err(bad(format!(

@@ -46,8 +46,7 @@ use serde::Serialize;
 pub use summary::REPRESENTATIVES;
 
 use crate::algo::diversity::{
-    bucket_keys, default_k, fit, Assignment, DiversityError, HashedEmbedder,
-    KMeansParams,
+    bucket_keys, default_k, fit, Assignment, DiversityError, HashedEmbedder, KMeansParams,
     LshParams, MinHasher, Overlap, Signature, DEFAULT_MINHASH_SEED, DEFAULT_NUM_PERM,
     DEFAULT_SHINGLE_WORDS,
 };
