@@ -155,7 +155,7 @@ fn aborts_mid_score_and_mid_refit_leave_a_store_that_verifies_and_finishes() {
     assert_eq!(u(&rest, "embedded"), 12, "{rest}");
     verify(&env, "after the rerun");
     // A refit onto model embeddings aborts while its topics are written (chunks of 4).
-    topics(&env, &["--topics", "2"]).ok();
+    topics(&env, &["--topics", "2", "--embedding", "hashed"]).ok();
     let r = failing(
         &env,
         "store.batch:3:abort",

@@ -11,6 +11,7 @@
 //! tools/test.sh --test wiki_topics -- --ignored --nocapture
 //! ```
 //!
+//! `SAMPLEMIX_WIKI_MAX_TOKENS` sets the tokens scored per article (default 64).
 //! `SAMPLEMIX_WIKI_STORE=DIR` keeps the store (a second run reuses its scores). The table goes
 //! to stdout: NMI of the topics against the labels at k = 8, 16, 32, seeds 0, 1, 2, for each
 //! embedding; BENCHMARKS.md holds a run.
@@ -161,9 +162,17 @@ fn topics_follow_subject_areas_better_with_model_embeddings() {
     };
     let input = env.write("wiki.jsonl", jsonl.as_bytes());
     env.run(&["append", s(&input)]).ok();
+    let max_tokens = std::env::var("SAMPLEMIX_WIKI_MAX_TOKENS").unwrap_or_else(|_| "64".into());
     let t = std::time::Instant::now();
     let score = env
-        .run(&["score", "--max-tokens", "64", "--threads", "2", "--json"])
+        .run(&[
+            "score",
+            "--max-tokens",
+            &max_tokens,
+            "--threads",
+            "2",
+            "--json",
+        ])
         .ok()
         .json();
     eprintln!("score: {:.0} s, {score}", t.elapsed().as_secs_f64());

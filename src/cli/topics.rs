@@ -37,7 +37,8 @@ pub struct TopicsArgs {
     pub duplicates: bool,
     /// The embeddings to cluster on: `hashed` (word n-grams, computed here) or `model` (the
     /// reference model's mean hidden states, computed by `score`; refused while some samples
-    /// lack one). Kept for later runs; a change refits. Default: as chosen before, else hashed.
+    /// lack one). Kept for later runs; a change refits. Default: as chosen before; on the first
+    /// run, model when every sample has a model embedding (after `score`), else hashed.
     #[arg(long, value_name = "hashed|model", value_parser = parse_embedding)]
     pub embedding: Option<EmbeddingSource>,
     /// Samples per store batch (tuning and tests).

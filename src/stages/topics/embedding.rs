@@ -19,11 +19,22 @@ pub(super) fn hashed(state: &TopicState) -> TopicEmbedding {
 }
 
 /// The embeddings the current topic model was fitted on: the stored choice, else (a store whose
-/// topics predate the choice, or none yet) [`super::DEFAULT_EMBEDDING`] when it is hashed.
+/// topics predate the choice) hashed.
 pub(super) fn stored(store: &Store, state: &TopicState) -> Result<TopicEmbedding> {
     Ok(store
         .meta::<TopicEmbedding>(TOPIC_EMBEDDING_KEY)?
         .unwrap_or_else(|| hashed(state)))
+}
+
+/// The default of a pool's first `topics` run: the model's embeddings when every sample has
+/// one under the current scorer (on the labelled benchmark they follow subject areas about twice
+/// as well, BENCHMARKS.md), else the hashed ones, which need no scoring.
+pub(super) fn first_choice(pool: &Pool, state: &TopicState) -> Result<TopicEmbedding> {
+    match model(pool) {
+        Ok(choice) => Ok(choice),
+        Err(Error::Invalid(_)) => Ok(hashed(state)),
+        Err(e) => Err(e),
+    }
 }
 
 /// The model embeddings of the current scorer, after checking that every sample has one.

@@ -76,13 +76,11 @@ pub struct TopicsOptions {
     pub keep_topics: bool,
     /// Samples per chunk.
     pub chunk: usize,
-    /// The embeddings to cluster on, kept for later runs; `None`: as chosen before
-    /// ([`DEFAULT_EMBEDDING`] when never chosen). A change refits.
+    /// The embeddings to cluster on, kept for later runs; `None`: as chosen before. On the
+    /// first run without a choice: the model's when every sample has one (they follow subject
+    /// areas better, BENCHMARKS.md), else hashed. A change refits.
     pub embedding: Option<EmbeddingSource>,
 }
-
-/// The embeddings topics are clustered on until a run chooses (`topics --embedding`).
-pub const DEFAULT_EMBEDDING: EmbeddingSource = EmbeddingSource::Hashed;
 
 impl Default for TopicsOptions {
     fn default() -> Self {
@@ -225,6 +223,7 @@ pub fn run(
             }));
         }
     }
+    let first_run = state(&pool.store)?.is_none();
     let state = state(&pool.store)?.unwrap_or_else(|| TopicState {
         settings: TopicSettings::default(),
         overlap_next: 0,
@@ -233,14 +232,19 @@ pub fn run(
         refit_next: None,
     });
     let current = model(&pool.store)?;
-    let stored = embedding::stored(&pool.store, &state)?;
-    let wanted = match opts.embedding.unwrap_or(stored.source) {
+    // The embeddings of the current model, or of a refit a crash interrupted (the last choice).
+    let last = match pool
+        .store
+        .meta::<TopicEmbedding>(TOPIC_EMBEDDING_REFIT_KEY)?
+    {
+        Some(pending) => pending,
+        None if first_run => embedding::first_choice(pool, &state)?,
+        None => embedding::stored(&pool.store, &state)?,
+    };
+    let wanted = match opts.embedding.unwrap_or(last.source) {
         EmbeddingSource::Hashed => embedding::hashed(&state),
         EmbeddingSource::Model => embedding::model(pool)?,
     };
-    let pending_embedding = pool
-        .store
-        .meta::<TopicEmbedding>(TOPIC_EMBEDDING_REFIT_KEY)?;
     let mut stage = Stage {
         hasher: state.settings.minhasher()?,
         pool,
@@ -258,7 +262,7 @@ pub fn run(
             seconds: 0.0,
             state: TopicsSummary::default(),
         },
-        embedding: pending_embedding.unwrap_or_else(|| stored.clone()),
+        embedding: last,
     };
     let k_before = stage.state.settings.k_requested;
     match opts.topics {
