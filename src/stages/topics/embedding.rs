@@ -6,8 +6,31 @@ use crate::error::{Error, Result};
 use crate::pool::Pool;
 use crate::store::{
     EmbeddingSource, SampleRow, ScorerState, Store, TopicEmbedding, TopicState, SCORER_KEY,
-    TOPIC_EMBEDDING_KEY,
+    TOPIC_EMBEDDING_KEY, TOPIC_EMBEDDING_REFIT_KEY,
 };
+
+/// The last choice (the embeddings of the current model, or of a refit a crash interrupted)
+/// and the one this run uses: `asked`, else the last.
+pub(super) fn choose(
+    pool: &Pool,
+    state: &TopicState,
+    first_run: bool,
+    asked: Option<EmbeddingSource>,
+) -> Result<(TopicEmbedding, TopicEmbedding)> {
+    let last = match pool
+        .store()
+        .meta::<TopicEmbedding>(TOPIC_EMBEDDING_REFIT_KEY)?
+    {
+        Some(pending) => pending,
+        None if first_run => first_choice(pool, state)?,
+        None => stored(pool.store(), state)?,
+    };
+    let wanted = match asked.unwrap_or(last.source) {
+        EmbeddingSource::Hashed => hashed(state),
+        EmbeddingSource::Model => model(pool)?,
+    };
+    Ok((last, wanted))
+}
 
 /// The hashed embeddings of `state`'s embedder.
 pub(super) fn hashed(state: &TopicState) -> TopicEmbedding {

@@ -197,6 +197,24 @@ impl TopicSettings {
     }
 }
 
+/// Refuses 0 topics and more topics than samples.
+fn check_topic_count(topics: Option<TopicCount>, samples: u64) -> Result<()> {
+    if let Some(TopicCount::Fixed(k)) = topics {
+        if k == 0 {
+            return Err(div_err(DiversityError::Zero {
+                what: "number of topics",
+            }));
+        }
+        if k as u64 > samples {
+            return Err(div_err(DiversityError::TooFewSamples {
+                n: samples as usize,
+                k,
+            }));
+        }
+    }
+    Ok(())
+}
+
 /// Runs the diversity stage over the samples that need it (see the module doc).
 pub fn run(
     pool: &mut Pool,
@@ -210,19 +228,7 @@ pub fn run(
             "the pool has no samples: append some before computing topics".into(),
         ));
     }
-    if let Some(TopicCount::Fixed(k)) = opts.topics {
-        if k == 0 {
-            return Err(div_err(DiversityError::Zero {
-                what: "number of topics",
-            }));
-        }
-        if k as u64 > samples {
-            return Err(div_err(DiversityError::TooFewSamples {
-                n: samples as usize,
-                k,
-            }));
-        }
-    }
+    check_topic_count(opts.topics, samples)?;
     let first_run = state(&pool.store)?.is_none();
     let state = state(&pool.store)?.unwrap_or_else(|| TopicState {
         settings: TopicSettings::default(),
@@ -232,19 +238,7 @@ pub fn run(
         refit_next: None,
     });
     let current = model(&pool.store)?;
-    // The embeddings of the current model, or of a refit a crash interrupted (the last choice).
-    let last = match pool
-        .store
-        .meta::<TopicEmbedding>(TOPIC_EMBEDDING_REFIT_KEY)?
-    {
-        Some(pending) => pending,
-        None if first_run => embedding::first_choice(pool, &state)?,
-        None => embedding::stored(&pool.store, &state)?,
-    };
-    let wanted = match opts.embedding.unwrap_or(last.source) {
-        EmbeddingSource::Hashed => embedding::hashed(&state),
-        EmbeddingSource::Model => embedding::model(pool)?,
-    };
+    let (last, wanted) = embedding::choose(pool, &state, first_run, opts.embedding)?;
     let mut stage = Stage {
         hasher: state.settings.minhasher()?,
         pool,
