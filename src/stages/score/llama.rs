@@ -23,7 +23,7 @@ use llama_cpp_2::{LlamaModelLoadError, LogOptions};
 use rayon::prelude::*;
 use self_cell::self_cell;
 
-use super::types::{QualityScore, QualityScorer, SampleScore};
+use super::types::{QualityScore, QualityScorer, SampleScore, ScoredText};
 use super::{fingerprint, gguf, nll, pack, ScoreError};
 
 /// File name of the default reference model (SmolLM2-135M-Instruct, Q4_1), as
@@ -422,7 +422,7 @@ impl LlamaScorer {
         &mut self,
         prepared: &PreparedBatches,
         embed: bool,
-    ) -> Result<Vec<(SampleScore, Option<Vec<f32>>)>, ScoreError> {
+    ) -> Result<Vec<ScoredText>, ScoreError> {
         let embed = embed && self.settings.embeddings;
         let mut results: Vec<(Option<SampleScore>, Option<Vec<f32>>)> = prepared
             .too_short
@@ -651,10 +651,7 @@ impl QualityScorer for LlamaScorer {
         self.settings.embeddings.then_some(self.n_embd)
     }
 
-    fn score_and_embed(
-        &mut self,
-        texts: &[&str],
-    ) -> Result<Vec<(SampleScore, Option<Vec<f32>>)>, ScoreError> {
+    fn score_and_embed(&mut self, texts: &[&str]) -> Result<Vec<ScoredText>, ScoreError> {
         let prepared = self.prepare(texts);
         self.evaluate(&prepared, true)
     }

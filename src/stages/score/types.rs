@@ -67,6 +67,10 @@ impl SampleScore {
     }
 }
 
+/// One text's score and, when the scorer gives embeddings and the text was long enough to
+/// score, its embedding.
+pub type ScoredText = (SampleScore, Option<Vec<f32>>);
+
 /// A quality scorer: turns sample texts into raw quality figures.
 ///
 /// The pipeline depends only on this trait, so another scorer (for example a small model distilled
@@ -97,10 +101,7 @@ pub trait QualityScorer: Send {
     ///
     /// # Errors
     /// As [`Self::score_batch`].
-    fn score_and_embed(
-        &mut self,
-        texts: &[&str],
-    ) -> Result<Vec<(SampleScore, Option<Vec<f32>>)>, ScoreError> {
+    fn score_and_embed(&mut self, texts: &[&str]) -> Result<Vec<ScoredText>, ScoreError> {
         Ok(self
             .score_batch(texts)?
             .into_iter()
