@@ -539,6 +539,7 @@ fn table_names() {
             "topics",
             "mixes",
             "signals",
+            "model_embeddings",
         ]
     );
     let versions = [
@@ -571,7 +572,7 @@ fn table_names() {
 /// The `FORMAT` file: JSON with the format version and the version that created the store.
 #[test]
 fn format_file() {
-    assert_eq!(FORMAT_VERSION, 2);
+    assert_eq!(FORMAT_VERSION, 3);
     assert_eq!(OLDEST_READABLE_FORMAT, 1);
     assert_eq!(format::FORMAT_FILE, "FORMAT");
     let text = "{\n  \"format_version\": 1,\n  \"created_by\": \"samplemix 0.1.0\"\n}\n";
@@ -581,17 +582,17 @@ fn format_file() {
     };
     assert_eq!(serde_json::to_string_pretty(&file).unwrap() + "\n", text);
     assert_eq!(serde_json::from_str::<FormatFile>(text).unwrap(), file);
-    // Format 2 (table `signals`) writes the same layout with the new number.
-    let text2 = "{\n  \"format_version\": 2,\n  \"created_by\": \"samplemix 0.1.0\"\n}\n";
+    // Formats 2 and 3 write the same layout with the new number.
+    let text2 = "{\n  \"format_version\": 3,\n  \"created_by\": \"samplemix 0.1.0\"\n}\n";
     let file2 = FormatFile {
-        format_version: 2,
+        format_version: 3,
         ..file
     };
     assert_eq!(serde_json::to_string_pretty(&file2).unwrap() + "\n", text2);
 
     let dir = tempfile::tempdir().unwrap();
     let written = format::write_new(dir.path()).unwrap();
-    assert_eq!(written.format_version, 2);
+    assert_eq!(written.format_version, 3);
     let on_disk = std::fs::read_to_string(dir.path().join("FORMAT")).unwrap();
     let keys: Vec<String> = serde_json::from_str::<serde_json::Value>(&on_disk)
         .unwrap()
@@ -643,8 +644,8 @@ fn batch_writes_land_in_their_tables() {
             "meta",
             vec![
                 (codec::hex(b"counters"), v(COUNTERS_HEX)),
-                // A new store is of format 2 (format 1 stores held 00000001 here).
-                (codec::hex(b"format_version"), "00000002".into()),
+                // A new store is of format 3 (format 1 stores held 00000001 here).
+                (codec::hex(b"format_version"), "00000003".into()),
             ],
         ),
         ("docs", vec![(seq.into(), v(DOC_HEX))]),
@@ -671,6 +672,7 @@ fn batch_writes_land_in_their_tables() {
             "signals",
             vec![(format!("00000001{seq}"), v(SIGNAL_RECORD_HEX))],
         ),
+        ("model_embeddings", vec![]),
     ];
     assert_eq!(raw_tables(&store), expected);
 }
