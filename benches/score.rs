@@ -5,6 +5,7 @@
 //! cargo bench --bench score                  # throughput at max_tokens 128, 256, 512
 //! cargo bench --bench score -- convergence   # rank agreement of max_tokens 64..1024 with 1024
 //! cargo bench --bench score -- layouts       # cost and batch-dependence of attention layouts
+//! cargo bench --bench score -- embeddings    # score_batch against score_and_embed, paired
 //! ```
 //!
 //! Texts: `$SAMPLEMIX_BENCH_CORPUS` (JSONL with a "text" field, optionally "source"), else the demo
@@ -54,8 +55,9 @@ fn main() {
         "throughput" => throughput(&model, threads),
         "convergence" => convergence(&model, threads),
         "layouts" => layouts(&model, threads),
+        "embeddings" => embeddings(&model, threads),
         other => {
-            eprintln!("unknown mode {other}; use throughput, convergence or layouts");
+            eprintln!("unknown mode {other}; use throughput, convergence, layouts or embeddings");
             std::process::exit(2);
         }
     }
@@ -137,6 +139,66 @@ fn throughput(model: &Path, threads: usize) {
         reference_runs.push((max_tokens, tokens));
     }
     llama_perplexity_reference(model, threads, &corpus, &reference_runs);
+}
+
+/// The cost of the model embeddings: a scorer without them (`score_batch`) and one with them
+/// (`score_and_embed`, the call the score pass makes), group by group on the same texts,
+/// alternating which runs first; at `$SAMPLEMIX_BENCH_MAX_TOKENS` (default 256).
+fn embeddings(model: &Path, threads: usize) {
+    let corpus = load_corpus(env_number("SAMPLEMIX_BENCH_SAMPLES").unwrap_or(192));
+    let max_tokens = env_number("SAMPLEMIX_BENCH_MAX_TOKENS").unwrap_or(256);
+    println!("texts: {}", corpus.description);
+    println!("threads: {threads}, max_tokens: {max_tokens}, {GROUP} texts per call");
+    let mut plain = load(
+        model,
+        LlamaSettings {
+            embeddings: false,
+            ..settings(max_tokens, threads)
+        },
+        AttentionLayout::EXACT,
+    );
+    let mut both = load(model, settings(max_tokens, threads), AttentionLayout::EXACT);
+    let dim = both.embedding_dim().expect("embeddings on");
+    let first = refs(&corpus.texts[..GROUP.min(corpus.texts.len())]);
+    plain.score_batch(&first).expect("warm-up");
+    both.score_and_embed(&first).expect("warm-up");
+    let (mut t_plain, mut t_both) = (Duration::ZERO, Duration::ZERO);
+    let (mut tokens, mut embedded) = (0u64, 0usize);
+    for (i, group) in corpus.texts.chunks(GROUP).enumerate() {
+        let texts = refs(group);
+        for step in [i % 2, 1 - i % 2] {
+            let started = Instant::now();
+            if step == 0 {
+                let results = plain.score_batch(&texts).expect("score");
+                t_plain += started.elapsed();
+                tokens += scored_tokens(&results);
+            } else {
+                let results = both.score_and_embed(&texts).expect("score");
+                t_both += started.elapsed();
+                embedded += results.iter().filter(|(_, e)| e.is_some()).count();
+            }
+        }
+    }
+    let n = corpus.texts.len() as f64;
+    println!();
+    println!("| call | samples | tokens scored | seconds | samples/s | tok/s |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (name, t) in [("score_batch", t_plain), ("score_and_embed", t_both)] {
+        println!(
+            "| {name} | {} | {tokens} | {:.1} | {:.2} | {:.1} |",
+            corpus.texts.len(),
+            t.as_secs_f64(),
+            n / t.as_secs_f64(),
+            tokens as f64 / t.as_secs_f64()
+        );
+    }
+    println!(
+        "\nembeddings: {embedded} of {} samples, {dim} values, {} bytes of binary16 each; \
+         time ratio with/without {:.3}",
+        corpus.texts.len(),
+        2 * dim,
+        t_both.as_secs_f64() / t_plain.as_secs_f64()
+    );
 }
 
 /// Runs llama.cpp's `llama-perplexity`, if built, on the same texts: chunks of `max_tokens`,

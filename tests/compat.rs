@@ -307,10 +307,19 @@ fn a_redraw_with_the_saved_parameters_gives_the_stored_counts() {
     }
 }
 
+/// Scores as the frozen store was scored (no model embeddings: they came with format 3).
 fn score(env: &Env) -> Value {
-    env.run(&["score", "--max-tokens", "16", "--threads", "1", "--json"])
-        .ok()
-        .json()
+    env.run(&[
+        "score",
+        "--max-tokens",
+        "16",
+        "--threads",
+        "1",
+        "--no-embeddings",
+        "--json",
+    ])
+    .ok()
+    .json()
 }
 
 #[test]
@@ -318,8 +327,8 @@ fn the_writer_opens_it_and_new_data_goes_in_beside_the_old() {
     let env = Env::copy_of(&frozen());
     // Its scores are current for the default model at --max-tokens 16, its topics too.
     let r = score(&env);
-    // The writer migrated it to store format 4 (table `signals`; format 4 changes no byte),
-    // changing nothing else.
+    // The writer migrated it to the current store format (tables `signals` and
+    // `model_embeddings`), changing nothing else.
     let format: Value =
         serde_json::from_str(&std::fs::read_to_string(env.store.join("FORMAT")).unwrap()).unwrap();
     assert_eq!(
@@ -327,9 +336,15 @@ fn the_writer_opens_it_and_new_data_goes_in_beside_the_old() {
             format["format_version"].as_u64(),
             format["created_by"].as_str()
         ),
-        (Some(4), Some("samplemix 0.1.0"))
+        (
+            Some(u64::from(samplemix::store::FORMAT_VERSION)),
+            Some("samplemix 0.1.0")
+        )
     );
-    assert_eq!(env.stats()["format_version"], 4);
+    assert_eq!(
+        env.stats()["format_version"],
+        samplemix::store::FORMAT_VERSION
+    );
     let r2 = env
         .run(&["quality", "compute", "repetition", "--json"])
         .ok()
@@ -374,4 +389,12 @@ fn the_writer_opens_it_and_new_data_goes_in_beside_the_old() {
     check_sample(&env, NEAR_DUP, 46, "faq", 431, 4.361_965_179_443_359);
     let r = env.run(&["mix", "main", "--json"]).ok().json();
     assert_eq!(u(&r["changes"], "new_pool_samples"), 12);
+    // Samples scored before model embeddings existed get them on the next score that stores
+    // them, under the same fingerprint.
+    let r = env
+        .run(&["score", "--max-tokens", "16", "--threads", "1", "--json"])
+        .ok()
+        .json();
+    assert_eq!(u(&r, "embedded"), 60, "{r}");
+    verify(&env, "after the embeddings");
 }

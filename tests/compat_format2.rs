@@ -150,7 +150,15 @@ fn the_writer_keeps_what_is_current_and_adds_new_data_beside_it() {
         assert_eq!(u(&r, "computed"), 0, "{signal} is current: {r}");
     }
     let r = env
-        .run(&["score", "--max-tokens", "16", "--threads", "1", "--json"])
+        .run(&[
+            "score",
+            "--max-tokens",
+            "16",
+            "--threads",
+            "1",
+            "--no-embeddings",
+            "--json",
+        ])
         .ok()
         .json();
     assert_eq!(r["model_work"], false);

@@ -6,9 +6,9 @@
 use samplemix::index::{self, names};
 use samplemix::store::{
     self, AssignmentRecord, DiversityQuantiles, DocRecord, EmbeddingRecord, MinHashRecord,
-    MixRecord, NllQuantiles, OverlapRecord, PoolCounters, SampleRow, ScoreRecord, ScorerState,
-    SignalQuantiles, SignalRecord, SignalState, SourceInfo, Table, TopicModel, TopicRecord,
-    TopicState, Versioned,
+    MixRecord, ModelEmbeddingRecord, NllQuantiles, OverlapRecord, PoolCounters, SampleRow,
+    ScoreRecord, ScorerState, SignalQuantiles, SignalRecord, SignalState, SourceInfo, Table,
+    TopicEmbedding, TopicModel, TopicRecord, TopicState, Versioned,
 };
 
 fn read(path: &str) -> String {
@@ -85,6 +85,8 @@ fn store_doc_names_every_table_and_value_version() {
         ("SignalRecord", SignalRecord::VERSION),
         ("SignalState", SignalState::VERSION),
         ("SignalQuantiles", SignalQuantiles::VERSION),
+        ("ModelEmbeddingRecord", ModelEmbeddingRecord::VERSION),
+        ("TopicEmbedding", TopicEmbedding::VERSION),
     ] {
         assert!(
             doc.contains(&format!("{name} v{version}")),

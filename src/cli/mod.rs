@@ -104,6 +104,11 @@ pub struct ScoreArgs {
     /// Samples per scorer call and store batch (what an interruption can lose).
     #[arg(long, hide = true, default_value_t = 64)]
     pub batch_samples: usize,
+    /// Store no model embeddings (by default each sample's mean hidden state comes from the
+    /// same model pass as its score, for `topics --embedding model`; samples scored without
+    /// one get it on the next run that stores them).
+    #[arg(long)]
+    pub no_embeddings: bool,
     #[command(flatten)]
     pub json: JsonFlag,
 }

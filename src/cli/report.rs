@@ -31,7 +31,8 @@ pub fn run(store: &Path, args: ReportArgs) -> Result<ExitCode> {
     let record = load_mix(&st, &args.name)?;
     let saved = mixes::MixSpec::of(&record)?.quality_choice();
     let pool = mixes::load_with(&st, args.quality.choice_or(saved))?;
-    let r = report::build(&args.name, &record, &pool)?;
+    let mut r = report::build(&args.name, &record, &pool)?;
+    report::name_topics(&mut r, &samplemix::pool::topic_views::topic_names(&st)?);
     report::write(&args.out, &r)?;
     if args.json.json {
         print_json(&r)?;

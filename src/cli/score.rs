@@ -15,6 +15,7 @@ pub(super) fn run(store: &Path, args: ScoreArgs) -> Result<ExitCode> {
     let mut settings = LlamaSettings {
         max_tokens: args.max_tokens,
         batch_tokens: args.batch_tokens,
+        embeddings: !args.no_embeddings,
         ..LlamaSettings::default()
     };
     if let Some(t) = args.threads {
@@ -59,6 +60,13 @@ pub(super) fn run(store: &Path, args: ScoreArgs) -> Result<ExitCode> {
             report.pool_scored,
             report.fingerprint
         );
+        if let Some(dim) = report.embedding_dim {
+            println!(
+                "stored {} model embeddings ({dim} values, {} bytes each as binary16)",
+                report.embedded,
+                2 * dim
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,7 @@ use anyhow::Result;
 use samplemix::pool::topic_views::{self, DuplicateGroup, TopicView};
 use samplemix::pool::Pool;
 use samplemix::stages::topics::{self, TopicCount, TopicsObserver, TopicsOptions};
+use samplemix::store::EmbeddingSource;
 use serde::Serialize;
 
 use super::progress::{self, BarSlot, PHASE_TEMPLATE, SPINNER_TEMPLATE};
@@ -34,11 +35,25 @@ pub struct TopicsArgs {
     /// List the near-duplicate groups (estimated Jaccard similarity >= 0.73, for pairs at 0.8).
     #[arg(long)]
     pub duplicates: bool,
+    /// The embeddings to cluster on: `hashed` (word n-grams, computed here) or `model` (the
+    /// reference model's mean hidden states, computed by `score`; refused while some samples
+    /// lack one). Kept for later runs; a change refits. Default: as chosen before; on the first
+    /// run, model when every sample has a model embedding (after `score`), else hashed.
+    #[arg(long, value_name = "hashed|model", value_parser = parse_embedding)]
+    pub embedding: Option<EmbeddingSource>,
     /// Samples per store batch (tuning and tests).
     #[arg(long, hide = true, default_value_t = topics::DEFAULT_CHUNK)]
     pub chunk: usize,
     #[command(flatten)]
     pub json: JsonFlag,
+}
+
+fn parse_embedding(s: &str) -> Result<EmbeddingSource, String> {
+    match s {
+        "hashed" => Ok(EmbeddingSource::Hashed),
+        "model" => Ok(EmbeddingSource::Model),
+        _ => Err(format!("{s:?} is neither hashed nor model")),
+    }
 }
 
 fn parse_topics(s: &str) -> Result<TopicCount, String> {
@@ -99,6 +114,7 @@ pub fn run(store: &Path, args: TopicsArgs) -> Result<ExitCode> {
         topics: args.topics,
         keep_topics: args.keep_topics,
         chunk: args.chunk.max(1),
+        embedding: args.embedding,
     };
     let mut pool = Pool::open_existing_writer(store)?;
     super::output::note_open(&pool);
@@ -164,8 +180,8 @@ pub fn run(store: &Path, args: TopicsArgs) -> Result<ExitCode> {
         writeln!(out)?;
         writeln!(
             out,
-            "{:>5} {:>7} {:>10} {:>6} {:>6}  {:<40} terms",
-            "topic", "samples", "tokens", "share", "score", "sources (share of samples)"
+            "{:>5} {:<28} {:>7} {:>10} {:>6} {:>6}  {:<40} terms",
+            "topic", "name", "samples", "tokens", "share", "score", "sources (share of samples)"
         )?;
         for t in list {
             let sources: Vec<String> = t
@@ -176,8 +192,9 @@ pub fn run(store: &Path, args: TopicsArgs) -> Result<ExitCode> {
                 .collect();
             writeln!(
                 out,
-                "{:>5} {:>7} {:>10} {:>5.1}% {:>6.3}  {:<40} {}",
+                "{:>5} {:<28} {:>7} {:>10} {:>5.1}% {:>6.3}  {:<40} {}",
                 t.topic,
+                t.name,
                 t.size,
                 t.tokens,
                 100.0 * t.token_share,

@@ -5,6 +5,7 @@
 //! index up to the store: samples from the index watermark on are indexed, samples marked for
 //! re-indexing are replaced, and an index that is ahead of the store or unreadable is rebuilt.
 
+mod embedding_checks;
 pub mod mirror;
 pub mod mixes;
 pub mod ranks;
@@ -281,6 +282,7 @@ impl Pool {
             }
         }
         problems.extend(crate::pool::topic_views::verify(self)?);
+        problems.extend(embedding_checks::verify(&self.store, &seqs)?);
         problems.extend(ranks::verify(&self.store, &seqs)?);
         Ok(problems)
     }

@@ -15,8 +15,9 @@ use crate::algo::grouping;
 use crate::error::Result;
 use crate::pool::Pool;
 use crate::store::{
-    AssignmentRecord, MinHashRecord, OverlapRecord, SampleRow, Store, Table, TopicModel,
-    TopicState, TOPICS_KEY, TOPIC_MODEL_KEY, TOPIC_REFIT_KEY,
+    AssignmentRecord, EmbeddingSource, MinHashRecord, OverlapRecord, SampleRow, Store, Table,
+    TopicEmbedding, TopicModel, TopicRecord, TopicState, TOPICS_KEY, TOPIC_EMBEDDING_KEY,
+    TOPIC_MODEL_KEY, TOPIC_REFIT_KEY,
 };
 
 /// The topic state of the pool, if `topics` ever ran.
@@ -123,10 +124,17 @@ pub fn summary(store: &Store) -> Result<Option<TopicsSummary>> {
             .and_then(|m| m.model.refit_advice())
             .map(|r| advice_text(&r)),
         refit_in_progress: st.refit_next.is_some(),
-        embedding: format!(
-            "hashed words and punctuation, {} dimensions, stored as binary16",
-            e.dim()
-        ),
+        embedding: match store.meta::<TopicEmbedding>(TOPIC_EMBEDDING_KEY)? {
+            Some(t) if t.source == EmbeddingSource::Model => format!(
+                "the reference model's mean hidden states, {} dimensions scaled to unit length, \
+                 stored as binary16 (scorer fingerprint {})",
+                t.dim, t.scorer_fingerprint
+            ),
+            _ => format!(
+                "hashed words and punctuation, {} dimensions, stored as binary16",
+                e.dim()
+            ),
+        },
     }))
 }
 
@@ -166,8 +174,38 @@ pub struct TopicView {
     pub sources: Vec<SourceShareView>,
     /// Characteristic terms, best first.
     pub terms: Vec<String>,
+    /// A readable name: its first [`NAME_TERMS`] terms ([`topic_name`]).
+    pub name: String,
     /// Ids of the members nearest to the centroid (at most 3).
     pub examples: Vec<String>,
+}
+
+/// Terms in a topic's name.
+pub const NAME_TERMS: usize = 3;
+
+/// A topic's readable name: its first [`NAME_TERMS`] characteristic terms (the words whose
+/// share among its representatives most exceeds their share of the pool), joined by spaces;
+/// `topic N` when it has none.
+pub fn topic_name(topic: u32, record: &TopicRecord) -> String {
+    if record.terms.is_empty() {
+        return format!("topic {topic}");
+    }
+    record
+        .terms
+        .iter()
+        .take(NAME_TERMS)
+        .map(|t| t.term.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Every stored topic's name ([`topic_name`]), by id.
+pub fn topic_names(store: &Store) -> Result<HashMap<u32, String>> {
+    Ok(store
+        .topic_records()?
+        .into_iter()
+        .map(|(topic, r)| (topic, topic_name(topic, &r)))
+        .collect())
 }
 
 /// Every topic, by id.
@@ -211,6 +249,7 @@ pub fn show(store: &Store) -> Result<Vec<TopicView>> {
                 })
                 .collect(),
             terms: r.terms.iter().map(|t| t.term.clone()).collect(),
+            name: topic_name(topic, &r),
             examples,
         });
     }

@@ -51,6 +51,24 @@ pub struct TopicCoverage {
     pub topics: Vec<(u32, u64, u64)>,
     /// Topics whose share of the mix is under half their natural share, by topic id.
     pub under_half: Vec<u32>,
+    /// A readable name of each topic of `topics`, in the same order (its first terms,
+    /// `pool::topic_views::topic_name`); empty until [`name_topics`] fills it.
+    pub names: Vec<String>,
+}
+
+/// Names the report's topics (`names` by topic id; a topic without one is `topic N`).
+pub fn name_topics(report: &mut MixReport, names: &std::collections::HashMap<u32, String>) {
+    report.topics.names = report
+        .topics
+        .topics
+        .iter()
+        .map(|t| {
+            names
+                .get(&t.0)
+                .cloned()
+                .unwrap_or_else(|| format!("topic {}", t.0))
+        })
+        .collect();
 }
 
 /// The report of a mix.
@@ -191,6 +209,7 @@ pub fn build(name: &str, record: &MixRecord, pool: &LoadedPool) -> Result<MixRep
                 mix_topics: topics.iter().filter(|t| t.2 > 0).count() as u64,
                 under_half: mixes::topics_under(&topics, 0.5),
                 topics,
+                names: Vec::new(),
             }
         },
     })
@@ -227,6 +246,9 @@ fn esc(s: &str) -> String {
 const COLORS: [&str; 3] = ["#8da0cb", "#fc8d62", "#66c2a5"];
 
 /// A grouped bar chart; the third series, when given as a line, is drawn as a polyline.
+/// Characters of an axis label before it is cut.
+const AXIS_LABEL_CHARS: usize = 14;
+
 fn bars(
     title: &str,
     labels: &[String],
@@ -319,12 +341,20 @@ fn bars(
     }
     let step = (n / 20).max(1);
     for (i, l) in labels.iter().enumerate().step_by(step) {
+        // Long labels (topic names) are cut on the axis; the bars' tooltips hold them whole.
+        let short: String = if l.chars().count() > AXIS_LABEL_CHARS {
+            l.chars().take(AXIS_LABEL_CHARS - 1).chain(['…']).collect()
+        } else {
+            l.clone()
+        };
+        let x = left + (i as f64 + 0.5) * group;
         let _ = write!(
             svg,
-            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-            left + (i as f64 + 0.5) * group,
+            "<text x=\"{x:.1}\" y=\"{}\" text-anchor=\"end\" \
+             transform=\"rotate(-25 {x:.1} {})\">{}</text>",
             y0 + 14.0,
-            esc(l)
+            y0 + 14.0,
+            esc(&short)
         );
     }
     svg.push_str("</svg>");
@@ -420,12 +450,28 @@ pub fn html(r: &MixReport) -> String {
         if r.topics.under_half.is_empty() {
             String::new()
         } else {
-            let ids: Vec<String> = r.topics.under_half.iter().map(u32::to_string).collect();
+            let ids: Vec<String> = r
+                .topics
+                .under_half
+                .iter()
+                .map(|&t| match topic_label(r, t) {
+                    Some(name) => format!("{t} ({name})"),
+                    None => t.to_string(),
+                })
+                .collect();
             format!(" (topics {})", ids.join(", "))
         }
     );
     if !r.topics.topics.is_empty() {
-        let tl: Vec<String> = r.topics.topics.iter().map(|t| t.0.to_string()).collect();
+        let tl: Vec<String> = r
+            .topics
+            .topics
+            .iter()
+            .map(|t| match topic_label(r, t.0) {
+                Some(name) => format!("{} {name}", t.0),
+                None => t.0.to_string(),
+            })
+            .collect();
         let pt: f64 = r
             .topics
             .topics
@@ -451,6 +497,12 @@ pub fn html(r: &MixReport) -> String {
     }
     page.push_str("</body></html>\n");
     page
+}
+
+/// The name of `topic` in the report, if it was named.
+fn topic_label(r: &MixReport, topic: u32) -> Option<&str> {
+    let i = r.topics.topics.iter().position(|t| t.0 == topic)?;
+    r.topics.names.get(i).map(String::as_str)
 }
 
 /// Writes `report.json`, `sources.csv` and `report.html` into `out` (created if missing).

@@ -539,6 +539,7 @@ fn table_names() {
             "topics",
             "mixes",
             "signals",
+            "model_embeddings",
         ]
     );
     let versions = [
@@ -581,10 +582,10 @@ fn format_file() {
     };
     assert_eq!(serde_json::to_string_pretty(&file).unwrap() + "\n", text);
     assert_eq!(serde_json::from_str::<FormatFile>(text).unwrap(), file);
-    // Format 2 (table `signals`) writes the same layout with the new number.
-    let text2 = "{\n  \"format_version\": 2,\n  \"created_by\": \"samplemix 0.1.0\"\n}\n";
+    // Formats 2 and 3 write the same layout with the new number.
+    let text2 = "{\n  \"format_version\": 3,\n  \"created_by\": \"samplemix 0.1.0\"\n}\n";
     let file2 = FormatFile {
-        format_version: 2,
+        format_version: 3,
         ..file
     };
     assert_eq!(serde_json::to_string_pretty(&file2).unwrap() + "\n", text2);
@@ -672,6 +673,7 @@ fn batch_writes_land_in_their_tables() {
             "signals",
             vec![(format!("00000001{seq}"), v(SIGNAL_RECORD_HEX))],
         ),
+        ("model_embeddings", vec![]),
     ];
     assert_eq!(raw_tables(&store), expected);
 }

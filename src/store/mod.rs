@@ -13,6 +13,7 @@ pub mod format;
 mod golden_tests;
 mod lock;
 mod mix_records;
+mod model_embeddings;
 mod records;
 pub mod shards;
 mod signal_records;
@@ -29,6 +30,10 @@ pub use codec::Versioned;
 pub use format::{FORMAT_VERSION, OLDEST_READABLE_FORMAT};
 pub use lock::LOCK_FILE;
 pub use mix_records::{MixExclusions, MixRecord, MixSourceTotals};
+pub use model_embeddings::{
+    EmbeddingSource, ModelEmbeddingRecord, TopicEmbedding, TOPIC_EMBEDDING_KEY,
+    TOPIC_EMBEDDING_REFIT_KEY,
+};
 pub use records::{
     DocRecord, NllQuantiles, PoolCounters, SampleRow, ScoreRecord, ScorerState, SourceInfo,
 };
@@ -86,11 +91,13 @@ pub enum Table {
     /// Maps a signal id (u32 BE) followed by a sequence number (u64 BE) to its
     /// [`SignalRecord`] (store format 2).
     Signals,
+    /// Maps a sequence number (u64 BE) to its [`ModelEmbeddingRecord`] (store format 3).
+    ModelEmbeddings,
 }
 
 impl Table {
     /// Every table, in creation order.
-    pub const ALL: [Table; 16] = [
+    pub const ALL: [Table; 17] = [
         Table::Meta,
         Table::Docs,
         Table::Samples,
@@ -107,6 +114,7 @@ impl Table {
         Table::Topics,
         Table::Mixes,
         Table::Signals,
+        Table::ModelEmbeddings,
     ];
 
     /// The column family name.
@@ -128,6 +136,7 @@ impl Table {
             Table::Topics => "topics",
             Table::Mixes => "mixes",
             Table::Signals => "signals",
+            Table::ModelEmbeddings => "model_embeddings",
         }
     }
 }
@@ -200,8 +209,9 @@ pub(crate) fn db_options(create: bool) -> Options {
 pub const CREATING_DIR: &str = "db.creating";
 
 /// Tables a store may lack because a later build of its format (`mixes`) or a later format
-/// (`signals`, format 2) added them; a writer creates them, a reader treats them as empty.
-const LATER_TABLES: [Table; 2] = [Table::Mixes, Table::Signals];
+/// (`signals`, format 2; `model_embeddings`, format 3) added them; a writer creates them, a
+/// reader treats them as empty.
+const LATER_TABLES: [Table; 3] = [Table::Mixes, Table::Signals, Table::ModelEmbeddings];
 
 /// Takes the writer lock of the store at `path` (held until dropped), so that nothing writes
 /// while its files are copied.
@@ -375,14 +385,15 @@ impl Store {
     }
 
     /// Brings a store of an older readable format to the current one, as its writer. Format 1
-    /// to 2 adds table `signals`, which opening the database already created empty; format 2
-    /// to 4 changes no byte (new mixes draw with the text-key uniform, and a stored mix without
-    /// the `uniform` parameter keeps the sequence-number one): only the version is raised, in
-    /// the database first, then in `FORMAT` (a crash in between leaves a store that opens, and
-    /// the next writer rewrites `FORMAT`). Readers never migrate: they read a format-1 or 2
-    /// store as it is (an absent `signals` table reads as empty). The bump keeps an older
-    /// samplemix, which would re-draw a text-key mix with the sequence-number uniform, off a
-    /// store that holds one.
+    /// to 2 adds table `signals`, 2 to 3 table `model_embeddings`, both of which opening the
+    /// database already created empty; 3 to 4 changes no byte (new mixes draw with the text-key
+    /// uniform, and a stored mix without the `uniform` parameter keeps the sequence-number
+    /// one): only the version is raised, in the database first, then in `FORMAT` (a crash in
+    /// between leaves a store that opens, and the next writer rewrites `FORMAT`). Readers never
+    /// migrate: they read a format-1, 2 or 3 store as it is (an absent `signals` or
+    /// `model_embeddings` table reads as empty). The bump to 4 keeps an older samplemix, which
+    /// would re-draw a text-key mix with the sequence-number uniform, off a store that holds
+    /// one.
     fn migrate(&self, from: u32) -> Result<()> {
         debug_assert!(from >= OLDEST_READABLE_FORMAT);
         self.db

@@ -363,7 +363,7 @@ mod u32_le {
 }
 
 /// `Vec<f32>` as bytes, each value rounded to binary16 (2 little-endian bytes).
-mod f16_le {
+pub(super) mod f16_le {
     use serde::{de::Error, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(v: &[f32], s: S) -> Result<S::Ok, S::Error> {

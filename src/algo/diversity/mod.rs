@@ -46,6 +46,7 @@ mod error;
 mod kmeans;
 mod lsh;
 mod minhash;
+mod model_vec;
 mod rng;
 mod score;
 mod text;
@@ -74,6 +75,7 @@ pub use minhash::{
     jaccard, shingles, MinHasher, Signature, DEFAULT_MINHASH_SEED, DEFAULT_NUM_PERM,
     DEFAULT_SHINGLE_WORDS,
 };
+pub use model_vec::model_topic_vector;
 #[cfg(test)]
 pub use score::diversity;
 pub use score::{matching_accuracy, nmi, rank_normalise, DiversityParts};

@@ -11,7 +11,7 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::params::{LlamaContextParams, LlamaPoolingType};
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
@@ -23,7 +23,7 @@ use llama_cpp_2::{LlamaModelLoadError, LogOptions};
 use rayon::prelude::*;
 use self_cell::self_cell;
 
-use super::types::{QualityScore, QualityScorer, SampleScore};
+use super::types::{QualityScore, QualityScorer, SampleScore, ScoredText};
 use super::{fingerprint, gguf, nll, pack, ScoreError};
 
 /// File name of the default reference model (SmolLM2-135M-Instruct, Q4_1), as
@@ -84,6 +84,10 @@ pub struct LlamaSettings {
     pub batch_tokens: usize,
     /// Model layers offloaded to a GPU; ignored by a CPU-only build.
     pub gpu_layers: u32,
+    /// Also return each sample's embedding (the mean of the model's last hidden states over
+    /// the sample's scored text positions) from the same decode that gives the NLL. Changes no
+    /// score, so it is not part of the fingerprint.
+    pub embeddings: bool,
 }
 
 impl LlamaSettings {
@@ -129,6 +133,7 @@ impl Default for LlamaSettings {
             } else {
                 0
             },
+            embeddings: true,
         }
     }
 }
@@ -241,6 +246,8 @@ pub struct LlamaScorer {
     batch_capacity: usize,
     /// Sequences per llama.cpp batch.
     max_seqs: usize,
+    /// Width of the model's hidden states (the embedding dimension).
+    n_embd: usize,
 }
 
 impl std::fmt::Debug for LlamaScorer {
@@ -284,6 +291,7 @@ impl LlamaScorer {
         let backend = backend()?;
         let model = load_model(backend, path, &settings)?;
         let n_vocab = usize::try_from(model.n_vocab()).unwrap_or(0);
+        let n_embd = usize::try_from(model.n_embd()).unwrap_or(0);
         let prefix = prefix_token(&model, n_vocab).ok_or_else(|| ScoreError::ModelLoad {
             path: path.to_path_buf(),
         })?;
@@ -327,6 +335,7 @@ impl LlamaScorer {
             n_vocab,
             batch_capacity: size.batch_capacity,
             max_seqs: size.max_seqs,
+            n_embd,
         })
     }
 
@@ -400,23 +409,77 @@ impl LlamaScorer {
         &mut self,
         prepared: &PreparedBatches,
     ) -> Result<Vec<SampleScore>, ScoreError> {
-        let mut results = prepared.too_short.clone();
+        Ok(self
+            .evaluate(prepared, false)?
+            .into_iter()
+            .map(|(score, _)| score)
+            .collect())
+    }
+
+    /// Evaluates prepared batches: per text its score and, when `embed` (and the scorer was
+    /// loaded with `embeddings`), its embedding; `None` for a text too short to score.
+    fn evaluate(
+        &mut self,
+        prepared: &PreparedBatches,
+        embed: bool,
+    ) -> Result<Vec<ScoredText>, ScoreError> {
+        let embed = embed && self.settings.embeddings;
+        let mut results: Vec<(Option<SampleScore>, Option<Vec<f32>>)> = prepared
+            .too_short
+            .iter()
+            .map(|&short| (short, None))
+            .collect();
         for batch in &prepared.batches {
             let seqs: Vec<&Sequence> = batch.iter().map(|&i| &prepared.sequences[i]).collect();
             let offsets = self.decode(seqs.iter().map(|s| s.targets.as_slice()))?;
             let sums = self.sum_nlls(&seqs, &offsets)?;
-            for (seq, nll_sum) in seqs.iter().zip(sums) {
-                results[seq.sample] = Some(SampleScore::Scored(QualityScore {
-                    nll_sum,
-                    n_scored: u32::try_from(seq.targets.len()).unwrap_or(u32::MAX),
-                    n_tokens: seq.n_tokens,
-                }));
+            for ((seq, nll_sum), &offset) in seqs.iter().zip(sums).zip(&offsets) {
+                let embedding = if embed {
+                    Some(self.mean_hidden_state(offset, seq.targets.len())?)
+                } else {
+                    None
+                };
+                results[seq.sample] = (
+                    Some(SampleScore::Scored(QualityScore {
+                        nll_sum,
+                        n_scored: u32::try_from(seq.targets.len()).unwrap_or(u32::MAX),
+                        n_tokens: seq.n_tokens,
+                    })),
+                    embedding,
+                );
             }
         }
         Ok(results
             .into_iter()
-            .map(|r| r.unwrap_or(SampleScore::TooShort { n_tokens: 0 }))
+            .map(|(r, e)| (r.unwrap_or(SampleScore::TooShort { n_tokens: 0 }), e))
             .collect())
+    }
+
+    /// The mean of the last hidden states (after the final norm) at the text positions of the
+    /// sequence that starts at batch index `offset` and predicts `n_targets` tokens: its inputs
+    /// are BOS and the first `n_targets - 1` text tokens; BOS, the same for every sample, is left
+    /// out. Summed in f64 in position order, so the result does not depend on the batch.
+    fn mean_hidden_state(&self, offset: usize, n_targets: usize) -> Result<Vec<f32>, ScoreError> {
+        let ctx = self.model_ctx.borrow_dependent();
+        let mut sum = vec![0f64; self.n_embd];
+        let positions = offset + 1..offset + n_targets;
+        let count = positions.len().max(1) as f64;
+        for index in positions {
+            let i = i32::try_from(index).map_err(|_| self.decode_error("batch index".into()))?;
+            let hidden = ctx
+                .embeddings_ith(i)
+                .map_err(|e| self.decode_error(format!("embeddings at {index}: {e}")))?;
+            if hidden.len() != self.n_embd || hidden.iter().any(|v| !v.is_finite()) {
+                return Err(self.decode_error(format!(
+                    "hidden state at batch position {index} has {} values or a non-finite one",
+                    hidden.len()
+                )));
+            }
+            for (s, &v) in sum.iter_mut().zip(hidden) {
+                *s += f64::from(v);
+            }
+        }
+        Ok(sum.into_iter().map(|s| (s / count) as f32).collect())
     }
 
     /// Runs the model on prepared batches exactly as scoring does (same batches, logits at every
@@ -583,6 +646,15 @@ impl QualityScorer for LlamaScorer {
         let prepared = self.prepare(texts);
         self.score_prepared(&prepared)
     }
+
+    fn embedding_dim(&self) -> Option<usize> {
+        self.settings.embeddings.then_some(self.n_embd)
+    }
+
+    fn score_and_embed(&mut self, texts: &[&str]) -> Result<Vec<ScoredText>, ScoreError> {
+        let prepared = self.prepare(texts);
+        self.evaluate(&prepared, true)
+    }
 }
 
 /// Step 1 of a load: llama.cpp reads the GGUF file, offloading `settings.gpu_layers` layers.
@@ -699,7 +771,10 @@ impl ContextSize {
                 FLASH_ATTN_DISABLED
             })
             .with_kv_unified(layout.unified_kv)
-            .with_embeddings(false)
+            // Per-token hidden states beside the logits; pooling is done here, per sequence,
+            // because llama.cpp pools per micro-batch and may split a sequence across two.
+            .with_embeddings(settings.embeddings)
+            .with_pooling_type(LlamaPoolingType::None)
             .with_no_perf(true))
     }
 }
@@ -939,6 +1014,7 @@ mod tests {
             batch_tokens: 2048,
             threads: 2,
             gpu_layers: 0,
+            embeddings: true,
         };
         // 4 cells per batch token, 256 per sequence: 32 sequences of 256 cells.
         let exact = ContextSize::of(&settings, AttentionLayout::EXACT);

@@ -39,4 +39,4 @@ pub use pass::{
     nll_quantiles, pending, score_pool, Pending, ScoreObserver, ScoreOptions, ScoreReport,
 };
 pub use run::{llama_description, score_pending, ScoreOutcome};
-pub use types::{QualityScore, QualityScorer, SampleScore};
+pub use types::{QualityScore, QualityScorer, SampleScore, ScoredText};

@@ -13,7 +13,8 @@ use crate::algo::rank::{thin_sorted, QuantileIndex};
 use crate::error::{Error, Result};
 use crate::pool::Pool;
 use crate::store::{
-    NllQuantiles, SampleRow, ScoreRecord, ScorerState, NLL_QUANTILES_KEY, SCORER_KEY,
+    round_to_f16, DocRecord, ModelEmbeddingRecord, NllQuantiles, SampleRow, ScoreRecord,
+    ScorerState, NLL_QUANTILES_KEY, SCORER_KEY,
 };
 
 /// The samples a scorer still has to score.
@@ -27,15 +28,30 @@ pub struct Pending {
     pub scored: u64,
     /// Samples already found too short under the fingerprint.
     pub too_short: u64,
+    /// Of `seqs`, the samples whose score is current but which lack a model embedding under
+    /// the fingerprint (scored before embeddings were stored, or with them off): they are
+    /// evaluated again, which gives the same score.
+    pub embedding_only: u64,
 }
 
-/// Finds the samples with no score under `fingerprint` (reads only the compact sample rows).
-pub fn pending(pool: &Pool, fingerprint: &str) -> Result<Pending> {
+/// Finds the samples with no score under `fingerprint` (reads the compact sample rows) and,
+/// when `embeddings`, those without a model embedding under it (reads `model_embeddings`).
+pub fn pending(pool: &Pool, fingerprint: &str, embeddings: bool) -> Result<Pending> {
     let id = SampleRow::fingerprint_id(fingerprint);
+    let embedded = if embeddings {
+        Some(pool.store().model_embedded(fingerprint)?)
+    } else {
+        None
+    };
     let mut p = Pending::default();
     for item in pool.store().sample_rows() {
         let (seq, row) = item?;
-        if row.quality_fp == id {
+        let lacks_embedding = embedded.as_ref().is_some_and(|e| !e.contains(&seq));
+        if row.quality_fp == id && lacks_embedding {
+            p.embedding_only += 1;
+            p.seqs.push(seq);
+            p.tokens_estimate += u64::from(row.tokens);
+        } else if row.quality_fp == id {
             if row.mean_nll.is_some() {
                 p.scored += 1;
             } else {
@@ -102,6 +118,10 @@ pub struct ScoreReport {
     pub tokens_per_second: f64,
     /// Samples per second.
     pub samples_per_second: f64,
+    /// Model embeddings written by this pass (0 when the scorer gives none).
+    pub embedded: u64,
+    /// Their dimension (`None`: the scorer gives no embeddings).
+    pub embedding_dim: Option<usize>,
 }
 
 /// Scores the `pending` samples of the pool with `scorer`.
@@ -131,62 +151,51 @@ pub fn score_pool(
     observer.started(pending.seqs.len() as u64, pending.tokens_estimate);
     let mut done_estimate = 0u64;
     let mut since_commit: Vec<u64> = Vec::new();
+    report.embedding_dim = scorer.embedding_dim();
     for chunk in pending.seqs.chunks(opts.batch_samples.max(1)) {
         let docs = pool.store.docs(chunk)?;
         let texts: Vec<&str> = docs
             .iter()
             .map(|d| d.as_ref().map_or("", |d| d.text.as_str()))
             .collect();
-        let results = scorer.score_batch(&texts).map_err(Error::Score)?;
+        let results = scorer.score_and_embed(&texts).map_err(Error::Score)?;
         let mut batch = pool.store.batch();
         let mut tally = pool.mirror.tally();
         let mut rows = Vec::with_capacity(chunk.len());
-        for ((&seq, doc), result) in chunk.iter().zip(&docs).zip(&results) {
+        for ((&seq, doc), (result, embedding)) in chunk.iter().zip(&docs).zip(results) {
             let Some(doc) = doc else { continue };
             let Some(mut row) = pool.store.sample_row(seq)? else {
                 continue;
             };
             done_estimate += u64::from(row.tokens);
-            let n_tokens = result.n_tokens();
-            let (nll_sum, n_scored) = match result {
-                SampleScore::Scored(s) => (s.nll_sum, s.n_scored),
-                SampleScore::TooShort { .. } => (0.0, 0),
-            };
-            // Exact token counts replace the estimates in every total.
-            let delta = i64::from(n_tokens) - i64::from(row.tokens);
-            let Some(source) = tally.known_source(&pool.mirror, &doc.source) else {
-                return Err(Error::corrupt(
-                    pool.store.path(),
-                    "docs",
-                    seq,
-                    format!(
-                        "names source {:?}, which table sources does not list",
-                        doc.source
-                    ),
-                ));
-            };
-            source.tokens = source.tokens.saturating_add_signed(delta);
-            let counters = tally.counters();
-            counters.tokens = counters.tokens.saturating_add_signed(delta);
-            row.tokens = n_tokens;
-            row.tokens_exact = true;
-            row.quality_fp = fp_id;
-            row.mean_nll = (n_scored > 0).then(|| (nll_sum / f64::from(n_scored)) as f32);
-            if n_scored > 0 {
+            let record = apply_result(pool, &mut tally, seq, doc, &mut row, &result, fp_id)?;
+            if record.n_scored > 0 {
                 report.scored += 1;
                 state.scored += 1;
-                report.tokens_scored += u64::from(n_scored);
+                report.tokens_scored += u64::from(record.n_scored);
             } else {
                 report.too_short += 1;
                 state.too_short += 1;
+            }
+            if report.embedding_dim.is_some() {
+                // A sample too short to score has no text position: an empty embedding says
+                // it was looked at.
+                let mut values = embedding.unwrap_or_default();
+                round_to_f16(&mut values);
+                batch.put_model_embedding(
+                    seq,
+                    &ModelEmbeddingRecord {
+                        fingerprint_id: fp_id,
+                        values,
+                    },
+                );
+                report.embedded += 1;
             }
             batch.put_score(
                 seq,
                 &ScoreRecord {
                     fingerprint: fingerprint.clone(),
-                    n_tokens,
-                    nll_sum,
-                    n_scored,
+                    ..record
                 },
             );
             batch.put_sample_row(seq, &row);
@@ -227,6 +236,50 @@ pub fn score_pool(
         report.samples_per_second = (report.scored + report.too_short) as f64 / report.seconds;
     }
     Ok(report)
+}
+
+/// Applies one sample's result to its row (exact tokens, fingerprint, mean NLL) and to the
+/// source and pool token totals; returns its score record (fingerprint left empty).
+fn apply_result(
+    pool: &Pool,
+    tally: &mut crate::pool::mirror::Tally,
+    seq: u64,
+    doc: &DocRecord,
+    row: &mut SampleRow,
+    result: &SampleScore,
+    fp_id: u64,
+) -> Result<ScoreRecord> {
+    let n_tokens = result.n_tokens();
+    let (nll_sum, n_scored) = match result {
+        SampleScore::Scored(s) => (s.nll_sum, s.n_scored),
+        SampleScore::TooShort { .. } => (0.0, 0),
+    };
+    // Exact token counts replace the estimates in every total.
+    let delta = i64::from(n_tokens) - i64::from(row.tokens);
+    let Some(source) = tally.known_source(&pool.mirror, &doc.source) else {
+        return Err(Error::corrupt(
+            pool.store.path(),
+            "docs",
+            seq,
+            format!(
+                "names source {:?}, which table sources does not list",
+                doc.source
+            ),
+        ));
+    };
+    source.tokens = source.tokens.saturating_add_signed(delta);
+    let counters = tally.counters();
+    counters.tokens = counters.tokens.saturating_add_signed(delta);
+    row.tokens = n_tokens;
+    row.tokens_exact = true;
+    row.quality_fp = fp_id;
+    row.mean_nll = (n_scored > 0).then(|| (nll_sum / f64::from(n_scored)) as f32);
+    Ok(ScoreRecord {
+        fingerprint: String::new(),
+        n_tokens,
+        nll_sum,
+        n_scored,
+    })
 }
 
 /// The sorted mean NLLs of every sample scored under `fingerprint`, thinned to at most

@@ -37,7 +37,7 @@ pub fn score_pending(
     opts: &ScoreOptions,
     observer: &dyn ScoreObserver,
 ) -> Result<ScoreOutcome> {
-    let pending = pending(pool, scorer.fingerprint())?;
+    let pending = pending(pool, scorer.fingerprint(), scorer.embedding_dim().is_some())?;
     if pending.seqs.is_empty() {
         let report = ScoreReport {
             scorer: scorer.name().to_string(),

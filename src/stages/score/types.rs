@@ -67,6 +67,10 @@ impl SampleScore {
     }
 }
 
+/// One text's score and, when the scorer gives embeddings and the text was long enough to
+/// score, its embedding.
+pub type ScoredText = (SampleScore, Option<Vec<f32>>);
+
 /// A quality scorer: turns sample texts into raw quality figures.
 ///
 /// The pipeline depends only on this trait, so another scorer (for example a small model distilled
@@ -86,4 +90,22 @@ pub trait QualityScorer: Send {
     /// Fails only when the scorer itself fails (for example a llama.cpp decode error); bad sample
     /// text never makes it fail.
     fn score_batch(&mut self, texts: &[&str]) -> Result<Vec<SampleScore>, ScoreError>;
+
+    /// Length of the embeddings [`Self::score_and_embed`] gives; `None` when it gives none.
+    fn embedding_dim(&self) -> Option<usize> {
+        None
+    }
+
+    /// Scores `texts` and, when [`Self::embedding_dim`] is `Some`, embeds every text long enough
+    /// to be scored, from the same model pass. The default gives no embeddings.
+    ///
+    /// # Errors
+    /// As [`Self::score_batch`].
+    fn score_and_embed(&mut self, texts: &[&str]) -> Result<Vec<ScoredText>, ScoreError> {
+        Ok(self
+            .score_batch(texts)?
+            .into_iter()
+            .map(|s| (s, None))
+            .collect())
+    }
 }

@@ -34,6 +34,7 @@
 //! [`KMeansModel::join`]: crate::algo::diversity::KMeansModel::join
 //! [`KMeansModel::refit_advice`]: crate::algo::diversity::KMeansModel::refit_advice
 
+mod embedding;
 mod summary;
 
 use std::collections::{BTreeSet, HashMap};
@@ -53,9 +54,9 @@ use crate::error::{Error, Result};
 use crate::pool::topic_views::{self, advice_text, model, state, TopicsSummary};
 use crate::pool::Pool;
 use crate::store::{
-    round_to_f16, AssignmentRecord, DocRecord, EmbeddingRecord, MinHashRecord, OverlapRecord,
-    SampleRow, Store, TopicModel, TopicSettings, TopicState, TOPICS_KEY, TOPIC_MODEL_KEY,
-    TOPIC_REFIT_KEY,
+    round_to_f16, AssignmentRecord, DocRecord, EmbeddingRecord, EmbeddingSource, MinHashRecord,
+    OverlapRecord, SampleRow, Store, TopicEmbedding, TopicModel, TopicSettings, TopicState,
+    TOPICS_KEY, TOPIC_EMBEDDING_KEY, TOPIC_EMBEDDING_REFIT_KEY, TOPIC_MODEL_KEY, TOPIC_REFIT_KEY,
 };
 
 /// Samples per chunk: one parallel signature and embedding pass, one store batch.
@@ -75,6 +76,10 @@ pub struct TopicsOptions {
     pub keep_topics: bool,
     /// Samples per chunk.
     pub chunk: usize,
+    /// The embeddings to cluster on, kept for later runs; `None`: as chosen before. On the
+    /// first run without a choice: the model's when every sample has one (they follow subject
+    /// areas better, BENCHMARKS.md), else hashed. A change refits.
+    pub embedding: Option<EmbeddingSource>,
 }
 
 impl Default for TopicsOptions {
@@ -84,6 +89,7 @@ impl Default for TopicsOptions {
             topics: None,
             keep_topics: false,
             chunk: DEFAULT_CHUNK,
+            embedding: None,
         }
     }
 }
@@ -191,6 +197,24 @@ impl TopicSettings {
     }
 }
 
+/// Refuses 0 topics and more topics than samples.
+fn check_topic_count(topics: Option<TopicCount>, samples: u64) -> Result<()> {
+    if let Some(TopicCount::Fixed(k)) = topics {
+        if k == 0 {
+            return Err(div_err(DiversityError::Zero {
+                what: "number of topics",
+            }));
+        }
+        if k as u64 > samples {
+            return Err(div_err(DiversityError::TooFewSamples {
+                n: samples as usize,
+                k,
+            }));
+        }
+    }
+    Ok(())
+}
+
 /// Runs the diversity stage over the samples that need it (see the module doc).
 pub fn run(
     pool: &mut Pool,
@@ -204,19 +228,8 @@ pub fn run(
             "the pool has no samples: append some before computing topics".into(),
         ));
     }
-    if let Some(TopicCount::Fixed(k)) = opts.topics {
-        if k == 0 {
-            return Err(div_err(DiversityError::Zero {
-                what: "number of topics",
-            }));
-        }
-        if k as u64 > samples {
-            return Err(div_err(DiversityError::TooFewSamples {
-                n: samples as usize,
-                k,
-            }));
-        }
-    }
+    check_topic_count(opts.topics, samples)?;
+    let first_run = state(&pool.store)?.is_none();
     let state = state(&pool.store)?.unwrap_or_else(|| TopicState {
         settings: TopicSettings::default(),
         overlap_next: 0,
@@ -225,6 +238,7 @@ pub fn run(
         refit_next: None,
     });
     let current = model(&pool.store)?;
+    let (last, wanted) = embedding::choose(pool, &state, first_run, opts.embedding)?;
     let mut stage = Stage {
         hasher: state.settings.minhasher()?,
         pool,
@@ -242,6 +256,7 @@ pub fn run(
             seconds: 0.0,
             state: TopicsSummary::default(),
         },
+        embedding: last,
     };
     let k_before = stage.state.settings.k_requested;
     match opts.topics {
@@ -259,6 +274,13 @@ pub fn run(
             .ok_or_else(|| corrupt(&stage.pool.store, "a refit in progress has no model"))?;
         stage.write_refit(pending, from)?;
     }
+    let embedding_differs = stage.current.is_some() && stage.embedding != wanted;
+    let embedding_change = format!(
+        "embeddings changed from {} to {}",
+        stage.embedding.source.name(),
+        wanted.source.name()
+    );
+    stage.embedding = wanted;
 
     // 2. New samples. Joins are skipped when a refit follows anyway.
     // A different number of topics than the current model's, or a change of rule, refits.
@@ -267,7 +289,7 @@ pub fn run(
             Some(TopicCount::Fixed(k)) => m.model.k() != k,
             _ => k_before.is_some(),
         });
-    let refit_first = opts.refit || stage.current.is_none() || k_differs;
+    let refit_first = opts.refit || stage.current.is_none() || k_differs || embedding_differs;
     if !refit_first && stage.state.topics_next < stage.state.overlap_next {
         // Samples embedded by a run that ended before it could give them a topic.
         stage.join_stored(stage.state.topics_next, stage.state.overlap_next)?;
@@ -277,6 +299,8 @@ pub fn run(
     // 3. A refit, when due.
     let reason = if opts.refit {
         Some("requested".to_string())
+    } else if embedding_differs {
+        Some(embedding_change)
     } else if let Some(m) = stage.current.as_ref() {
         if k_differs {
             Some(match opts.topics {
@@ -330,6 +354,8 @@ struct Stage<'p, 'o> {
     /// Samples whose index document must be replaced (marked in the store).
     to_reindex: BTreeSet<u64>,
     report: TopicsReport,
+    /// The embeddings of the model being fitted, written or joined.
+    embedding: TopicEmbedding,
 }
 
 /// What one new sample brings.
@@ -502,7 +528,7 @@ impl Stage<'_, '_> {
         } = self.old_candidates(&computed)?;
         let raised = chunk_overlaps(start, &computed, &cands, &sigs, &mut overlaps)
             .map_err(|(other, e)| stored_err(self.store(), "minhash", other)(e))?;
-        let (model, assignments) = self.join_chunk(&computed, join)?;
+        let (model, assignments) = self.join_chunk(&seqs, &computed, join)?;
         self.write_chunk(ChunkOutcome {
             seqs,
             end,
@@ -588,17 +614,21 @@ impl Stage<'_, '_> {
     /// centroids of a copy of the current model. Returns the copy and the assignments.
     fn join_chunk(
         &self,
+        seqs: &[u64],
         computed: &[Computed],
         join: bool,
     ) -> Result<(Option<TopicModel>, Option<Vec<Assignment>>)> {
-        let dim = self.state.settings.embedder.dim();
+        let dim = self.embedding.dim as usize;
         let mut model = self.current.clone();
         let assignments = match (&mut model, join) {
             (Some(m), true) => {
-                let rows: Vec<f32> = computed
-                    .iter()
-                    .flat_map(|c| c.embedding.iter().copied())
-                    .collect();
+                let rows: Vec<f32> = match self.embedding.source {
+                    EmbeddingSource::Hashed => computed
+                        .iter()
+                        .flat_map(|c| c.embedding.iter().copied())
+                        .collect(),
+                    EmbeddingSource::Model => self.embedding_rows(seqs, dim)?,
+                };
                 Some(m.model.join(&rows, dim).map_err(stored_err(
                     self.store(),
                     "meta",
@@ -701,7 +731,7 @@ impl Stage<'_, '_> {
         let Some(mut model) = self.current.clone() else {
             return Ok(());
         };
-        let dim = self.state.settings.embedder.dim();
+        let dim = self.embedding.dim as usize;
         self.observer.phase("joining topics", Some(to - from));
         let mut start = from;
         while start < to {
@@ -744,8 +774,11 @@ impl Stage<'_, '_> {
         Ok(())
     }
 
-    /// The stored embeddings of `seqs` as row-major `f32`.
+    /// The stored embeddings of `seqs` (of the source in effect) as row-major `f32`.
     fn embedding_rows(&self, seqs: &[u64], dim: usize) -> Result<Vec<f32>> {
+        if self.embedding.source == EmbeddingSource::Model {
+            return embedding::model_rows(self.store(), &self.embedding, seqs, dim);
+        }
         let mut rows = Vec::with_capacity(seqs.len() * dim);
         for (e, &s) in self.store().embeddings(seqs)?.into_iter().zip(seqs) {
             let e = e.ok_or_else(|| missing(self.store(), "embeddings", s))?;
@@ -780,7 +813,7 @@ impl Stage<'_, '_> {
         if k > n {
             return Err(div_err(DiversityError::TooFewSamples { n, k }));
         }
-        let dim = self.state.settings.embedder.dim();
+        let dim = self.embedding.dim as usize;
         self.observer.phase("loading embeddings", Some(n as u64));
         let mut rows = Vec::with_capacity(n * dim);
         for chunk in order.chunks(self.chunk) {
@@ -820,6 +853,7 @@ impl Stage<'_, '_> {
         state.refit_next = Some(0);
         let mut batch = self.store().batch();
         batch.put_meta(TOPIC_REFIT_KEY, &pending);
+        batch.put_meta(TOPIC_EMBEDDING_REFIT_KEY, &self.embedding);
         batch.put_meta(TOPICS_KEY, &state);
         batch.commit()?;
         self.state = state;
@@ -829,7 +863,7 @@ impl Stage<'_, '_> {
     /// Writes the topics of a fitted model for the samples from `from` to the model's
     /// `fitted_upto`, then makes it the current model.
     fn write_refit(&mut self, pending: TopicModel, from: u64) -> Result<()> {
-        let dim = self.state.settings.embedder.dim();
+        let dim = self.embedding.dim as usize;
         let upto = pending.fitted_upto;
         self.observer
             .phase("writing topics", Some(upto.saturating_sub(from)));
@@ -878,6 +912,8 @@ impl Stage<'_, '_> {
         let mut batch = self.store().batch();
         batch.put_meta(TOPIC_MODEL_KEY, &pending);
         batch.delete_meta(TOPIC_REFIT_KEY);
+        batch.put_meta(TOPIC_EMBEDDING_KEY, &self.embedding);
+        batch.delete_meta(TOPIC_EMBEDDING_REFIT_KEY);
         batch.put_meta(TOPICS_KEY, &state);
         batch.commit()?;
         self.state = state;
