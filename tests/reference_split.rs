@@ -1,7 +1,7 @@
 //! The reference split of the demo corpus (`tools/build-corpus.py`, `reference.jsonl`), checked
 //! on its committed slice `tests/fixtures/demo-mini-reference.jsonl`: it shares no id, no
 //! whitespace-normalised text and no document with the pool fixture or the held-out fixture,
-//! holds no labelled junk or planted duplicate, and has the four kinds of text it is meant to
+//! holds no labelled junk or planted duplicate, and has the five kinds of text it is meant to
 //! have. (`build-corpus.py` runs the same checks over the full splits on every build.)
 
 mod common;
@@ -106,7 +106,7 @@ fn reference_fixture_is_disjoint_from_pool_and_heldout() {
         *per_source.entry(field(v, "source")).or_insert(0usize) += 1;
     }
     let kinds: Vec<&str> = per_source.keys().copied().collect();
-    assert_eq!(kinds, ["books", "docs", "faq", "wiki"], "{per_source:?}");
+    assert_eq!(kinds, ["books", "code", "docs", "faq", "wiki"], "{per_source:?}");
 }
 
 /// The controls: the same checks do find overlap where there is some (a pool line against
