@@ -14,7 +14,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::fixture::{fixture_lines, fixture_range, DEMO_MINI_HELDOUT};
-use common::{s, stored_counts, tree_digest, u, verify, Env};
+use common::{s, score_like_frozen, stored_counts, tree_digest, u, verify, Env};
 use serde_json::Value;
 
 const FROZEN: &str = concat!(
@@ -307,26 +307,11 @@ fn a_redraw_with_the_saved_parameters_gives_the_stored_counts() {
     }
 }
 
-/// Scores as the frozen store was scored (no model embeddings: they came with format 3).
-fn score(env: &Env) -> Value {
-    env.run(&[
-        "score",
-        "--max-tokens",
-        "16",
-        "--threads",
-        "1",
-        "--no-embeddings",
-        "--json",
-    ])
-    .ok()
-    .json()
-}
-
 #[test]
 fn the_writer_opens_it_and_new_data_goes_in_beside_the_old() {
     let env = Env::copy_of(&frozen());
     // Its scores are current for the default model at --max-tokens 16, its topics too.
-    let r = score(&env);
+    let r = score_like_frozen(&env);
     // The writer migrated it to the current store format (tables `signals` and
     // `model_embeddings`), changing nothing else.
     let format: Value =
@@ -361,7 +346,7 @@ fn the_writer_opens_it_and_new_data_goes_in_beside_the_old() {
     let new = env.write("new.jsonl", fixture_range(48, 60).as_bytes());
     let r = env.run(&["append", s(&new), "--json"]).ok().json();
     assert_eq!((u(&r, "added"), u(&r, "pool_samples")), (12, 60));
-    let r = score(&env);
+    let r = score_like_frozen(&env);
     assert_eq!((u(&r, "scored"), u(&r, "already_scored")), (12, 48));
     let r = env.run(&["topics", "--keep-topics", "--json"]).ok().json();
     assert_eq!(u(&r, "processed"), 12);

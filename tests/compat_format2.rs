@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{fixture_range, s, stored_counts, tree_digest, u, verify, Env};
+use common::{fixture_range, s, score_like_frozen, stored_counts, tree_digest, u, verify, Env};
 use serde_json::Value;
 
 fn frozen() -> PathBuf {
@@ -149,18 +149,7 @@ fn the_writer_keeps_what_is_current_and_adds_new_data_beside_it() {
             .json();
         assert_eq!(u(&r, "computed"), 0, "{signal} is current: {r}");
     }
-    let r = env
-        .run(&[
-            "score",
-            "--max-tokens",
-            "16",
-            "--threads",
-            "1",
-            "--no-embeddings",
-            "--json",
-        ])
-        .ok()
-        .json();
+    let r = score_like_frozen(&env);
     assert_eq!(r["model_work"], false);
     // The writer migrated it to the current format, changing no stored record.
     assert_eq!(env.stats()["format_version"], 4);

@@ -91,14 +91,8 @@ fn bottom_fifth_shares(env: &Env) -> BTreeMap<String, (usize, f64)> {
 #[ignore = "needs the demo corpus in $SAMPLEMIX_DATA_DIR/demo (tools/build-corpus.py); run with \
             tools/test.sh --test quality_classifier -- --ignored"]
 fn labelled_junk_of_the_demo_corpus_ranks_in_the_bottom_fifth_of_the_classifier() {
-    let dir = std::path::PathBuf::from(
-        std::env::var_os("SAMPLEMIX_DATA_DIR").expect("SAMPLEMIX_DATA_DIR (tools/env.sh)"),
-    )
-    .join("demo");
-    let env = Env::new();
-    let parts = [dir.join("part1.jsonl"), dir.join("part2.jsonl")];
-    env.run(&["append", s(&parts[0]), s(&parts[1])]).ok();
-    let reference = dir.join("reference.jsonl");
+    let env = common::demo_corpus_store();
+    let reference = common::demo_corpus_dir().join("reference.jsonl");
     env.run(&["quality", "train", "--reference", s(&reference)])
         .ok();
     compute(&env);

@@ -106,7 +106,11 @@ fn reference_fixture_is_disjoint_from_pool_and_heldout() {
         *per_source.entry(field(v, "source")).or_insert(0usize) += 1;
     }
     let kinds: Vec<&str> = per_source.keys().copied().collect();
-    assert_eq!(kinds, ["books", "code", "docs", "faq", "wiki"], "{per_source:?}");
+    assert_eq!(
+        kinds,
+        ["books", "code", "docs", "faq", "wiki"],
+        "{per_source:?}"
+    );
 }
 
 /// The controls: the same checks do find overlap where there is some (a pool line against

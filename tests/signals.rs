@@ -98,13 +98,7 @@ fn labelled_junk_of_the_fixture_ranks_in_the_bottom_fifth_of_repetition() {
 #[ignore = "needs the demo corpus in $SAMPLEMIX_DATA_DIR/demo (tools/build-corpus.py); run with \
             tools/test.sh --test signals -- --ignored"]
 fn labelled_junk_of_the_demo_corpus_ranks_in_the_bottom_fifth_of_repetition() {
-    let dir = std::path::PathBuf::from(
-        std::env::var_os("SAMPLEMIX_DATA_DIR").expect("SAMPLEMIX_DATA_DIR (tools/env.sh)"),
-    )
-    .join("demo");
-    let env = Env::new();
-    let parts = [dir.join("part1.jsonl"), dir.join("part2.jsonl")];
-    env.run(&["append", s(&parts[0]), s(&parts[1])]).ok();
+    let env = common::demo_corpus_store();
     compute(&env);
     let store = Store::open_reader(&env.store).unwrap();
     let choice = QualityChoice {

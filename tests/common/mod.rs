@@ -198,6 +198,40 @@ pub fn store_with_repeating_mix(n: usize) -> Env {
     env
 }
 
+/// The demo corpus folder of `tools/build-corpus.py` (`$SAMPLEMIX_DATA_DIR/demo`, which
+/// tools/env.sh sets), for the ignored tests on the whole corpus.
+pub fn demo_corpus_dir() -> PathBuf {
+    PathBuf::from(
+        std::env::var_os("SAMPLEMIX_DATA_DIR").expect("SAMPLEMIX_DATA_DIR (tools/env.sh)"),
+    )
+    .join("demo")
+}
+
+/// A store holding the demo corpus's pool (parts 1 and 2).
+pub fn demo_corpus_store() -> Env {
+    let dir = demo_corpus_dir();
+    let env = Env::new();
+    let parts = [dir.join("part1.jsonl"), dir.join("part2.jsonl")];
+    env.run(&["append", s(&parts[0]), s(&parts[1])]).ok();
+    env
+}
+
+/// `score` as the frozen stores were scored: 16 tokens, one thread, no model embeddings (they
+/// came with format 3).
+pub fn score_like_frozen(env: &Env) -> serde_json::Value {
+    env.run(&[
+        "score",
+        "--max-tokens",
+        "16",
+        "--threads",
+        "1",
+        "--no-embeddings",
+        "--json",
+    ])
+    .ok()
+    .json()
+}
+
 /// A JSONL line.
 pub fn line(v: serde_json::Value) -> String {
     let mut s = serde_json::to_string(&v).unwrap();
