@@ -363,9 +363,16 @@ fn bars(
 
 /// The HTML page.
 pub fn html(r: &MixReport) -> String {
-    let bins: Vec<String> = (0..BINS)
-        .map(|i| format!("{:.2}", (i as f64 + 0.5) / BINS as f64))
-        .collect();
+    let mut page = html_head(r);
+    html_sources(&mut page, r);
+    html_distributions(&mut page, r);
+    html_topics(&mut page, r);
+    page.push_str("</body></html>\n");
+    page
+}
+
+/// The page's head: title, totals, exclusions and warnings.
+fn html_head(r: &MixReport) -> String {
     let mut page = format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>mix {0}</title>\
          <style>body{{font-family:sans-serif;max-width:760px;margin:2em auto}}\
@@ -389,6 +396,11 @@ pub fn html(r: &MixReport) -> String {
     for w in &r.warnings {
         let _ = write!(page, "<p class=\"warn\">Warning: {}</p>", esc(w));
     }
+    page
+}
+
+/// The sources table and their token-share chart.
+fn html_sources(page: &mut String, r: &MixReport) {
     page.push_str(
         "<h2>Sources</h2><table><tr><th>source</th><th>pool share</th><th>mix share</th>\
          <th>ratio</th><th>average repetition</th></tr>",
@@ -415,6 +427,13 @@ pub fn html(r: &MixReport) -> String {
         &[("pool", &nat), ("mix", &mix)],
         None,
     ));
+}
+
+/// The q(x) and d(x) histograms and the repetition chart.
+fn html_distributions(page: &mut String, r: &MixReport) {
+    let bins: Vec<String> = (0..BINS)
+        .map(|i| format!("{:.2}", (i as f64 + 0.5) / BINS as f64))
+        .collect();
     for (title, d) in [
         ("Quality q(x)", &r.quality),
         ("Diversity d(x)", &r.diversity),
@@ -440,6 +459,10 @@ pub fn html(r: &MixReport) -> String {
         &[("samples", &rv)],
         None,
     ));
+}
+
+/// The topics line and the token-share-per-topic chart.
+fn html_topics(page: &mut String, r: &MixReport) {
     let _ = write!(
         page,
         "<h2>Topics</h2><p>{} of {} topics of the pool are in the mix; {} under half their \
@@ -495,8 +518,6 @@ pub fn html(r: &MixReport) -> String {
             None,
         ));
     }
-    page.push_str("</body></html>\n");
-    page
 }
 
 /// The name of `topic` in the report, if it was named.

@@ -146,6 +146,15 @@ pub fn prepare_out(out: &Path, force: bool) -> Result<()> {
     Ok(())
 }
 
+/// Writes `manifest` as pretty JSON to `out/manifest.json`.
+pub(crate) fn write_manifest(out: &Path, manifest: &impl Serialize) -> Result<()> {
+    let path = out.join(MANIFEST_FILE);
+    let mut text =
+        serde_json::to_vec_pretty(manifest).map_err(|e| Error::Invalid(e.to_string()))?;
+    text.push(b'\n');
+    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
+}
+
 /// Every sample of the mix `count` times, shuffled by the export seed (`seed`, else the mix's
 /// seed); returns the seed used and the order.
 pub(crate) fn shuffled_copies(record: &MixRecord, seed: Option<u64>) -> Result<(u64, Vec<u64>)> {
@@ -296,10 +305,6 @@ pub fn export(
         drawn_at_next_seq: record.counters.next_seq,
         shards,
     };
-    let path = out.join(MANIFEST_FILE);
-    let mut text =
-        serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Invalid(e.to_string()))?;
-    text.push(b'\n');
-    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+    write_manifest(out, &manifest)?;
     Ok(manifest)
 }

@@ -16,7 +16,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{shuffled_copies, MANIFEST_FILE};
+use super::{shuffled_copies, write_manifest};
 use crate::algo::tokenize::Tokenizer;
 use crate::error::{Error, Result};
 use crate::store::{MixRecord, Store};
@@ -208,11 +208,7 @@ pub fn export_tokens(
         samples: record.counts.len() as u64,
         shards,
     };
-    let path = out.join(MANIFEST_FILE);
-    let mut text =
-        serde_json::to_vec_pretty(&manifest).map_err(|e| Error::Invalid(e.to_string()))?;
-    text.push(b'\n');
-    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+    write_manifest(out, &manifest)?;
     Ok(manifest)
 }
 
