@@ -95,9 +95,16 @@ pub fn rewrite(store: &Path) -> Result<FormatFile> {
 }
 
 fn write(store: &Path, format: FormatFile) -> Result<FormatFile> {
-    let path = store.join(FORMAT_FILE);
-    let tmp = store.join(format!("{FORMAT_FILE}.tmp"));
-    let mut text = serde_json::to_string_pretty(&format).expect("FormatFile serialises");
+    write_json_atomic(&store.join(FORMAT_FILE), &format)?;
+    Ok(format)
+}
+
+/// Writes `value` as pretty JSON to `path` through `path.tmp` (synced, then renamed), so a
+/// crash leaves the old file or the new one, never half of one.
+pub(crate) fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
     text.push('\n');
     std::fs::File::create(&tmp)
         .and_then(|mut f| {
@@ -105,6 +112,5 @@ fn write(store: &Path, format: FormatFile) -> Result<FormatFile> {
             f.sync_all()
         })
         .map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
-    Ok(format)
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }

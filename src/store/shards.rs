@@ -91,20 +91,6 @@ fn shard_err(dir: &Path, shard: impl ToString, reason: impl Into<String>) -> Err
     }
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut text = serde_json::to_string_pretty(value)
-        .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
-    text.push('\n');
-    std::fs::File::create(&tmp)
-        .and_then(|mut f| {
-            std::io::Write::write_all(&mut f, text.as_bytes())?;
-            f.sync_all()
-        })
-        .map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-}
-
 /// Whether `dir` holds a sharded pool (a layout file).
 pub fn is_sharded(dir: &Path) -> bool {
     dir.join(LAYOUT_FILE).is_file()
@@ -231,9 +217,9 @@ pub fn create(dir: &Path, n: usize, partitions: u32) -> Result<ShardLayout> {
             index: i,
             range: layout.range(i),
         };
-        write_json(&path.join(SHARD_FILE), &mark)?;
+        super::format::write_json_atomic(&path.join(SHARD_FILE), &mark)?;
     }
-    write_json(&dir.join(LAYOUT_FILE), &layout)?;
+    super::format::write_json_atomic(&dir.join(LAYOUT_FILE), &layout)?;
     Ok(layout)
 }
 
