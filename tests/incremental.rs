@@ -57,7 +57,17 @@ fn new_data_is_scored_and_embedded_once_and_the_mix_is_redrawn_as_a_diff() {
         .ok()
         .json();
     assert!(m1["changes"].is_null(), "a first draw has no diff: {m1}");
-    assert_eq!(m1["params"]["kernel"]["kernel"], "bivariate-beta", "{m1}");
+    // The defaults: quality-threshold on the combined signal, topics within 0.5x-2x natural.
+    assert_eq!(
+        m1["params"]["kernel"]["kernel"], "quality-threshold",
+        "{m1}"
+    );
+    assert_eq!(m1["params"]["quality"], "combined", "{m1}");
+    assert_eq!(
+        m1["params"]["bounds"]["topic_relative"],
+        serde_json::json!([0.5, 2.0]),
+        "{m1}"
+    );
     let drawn_before = m1["samples_drawn"].as_u64().expect("samples_drawn");
 
     let old_ids = ids(&fixture(0, n1));

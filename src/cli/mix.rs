@@ -40,7 +40,8 @@ pub struct MixArgs {
     /// Token budget (suffixes k, M, G accepted: 250M). Required for a new mix.
     #[arg(long, value_parser = parse_tokens)]
     pub tokens: Option<u64>,
-    /// Weighting kernel [default: bivariate-beta].
+    /// Weighting kernel [default: quality-threshold, chosen by the held-out evaluation
+    /// (BENCHMARKS.md)].
     #[arg(long, value_enum)]
     pub kernel: Option<KernelArg>,
     /// bivariate-beta: quality shape a [default: 2].
@@ -73,12 +74,14 @@ pub struct MixArgs {
     /// Most copies of one sample [default: 4].
     #[arg(long)]
     pub max_repeat: Option<u16>,
-    /// Keep every source's token share within LOW,HIGH times its natural share (e.g. 0.5,2).
+    /// Keep every source's token share within LOW,HIGH times its natural share (e.g. 0.5,2;
+    /// `off` for none).
     #[arg(long, value_name = "LOW,HIGH")]
     pub source_bounds: Option<String>,
-    /// Keep every topic's token share within LOW,HIGH times its natural share (e.g. 0.5,2; needs
-    /// `samplemix topics`). A topic that cannot supply LOW even with every sample at the
-    /// repetition cap gets what it can.
+    /// Keep every topic's token share within LOW,HIGH times its natural share; `off` for none
+    /// [default: a new mix of bivariate-beta, linear or quality-threshold on a pool with topics:
+    /// 0.5,2]. A topic that cannot supply LOW even with every sample at the repetition cap gets
+    /// what it can.
     #[arg(long, value_name = "LOW,HIGH")]
     pub topic_bounds: Option<String>,
     /// Absolute minimum token shares, src=share,...
@@ -207,8 +210,11 @@ fn print_text(name: &str, spec: &MixSpec, r: &MixRecord, diff: Option<&MixDiff>)
         spec.max_repeat
     );
     let choice = spec.quality_choice();
-    if !choice.is_default() {
+    if spec.kernel.needs().0 && !choice.is_default() {
         println!("q(x) from {}", choice.describe());
+    }
+    if let Some((lo, hi)) = spec.bounds.topic_relative {
+        println!("topics kept within {lo}x-{hi}x their natural share");
     }
     let ex = &r.exclusions;
     if ex.no_quality + ex.no_diversity + ex.no_topic + ex.zero_tokens > 0 {

@@ -107,7 +107,8 @@ pub enum RankArg {
 /// `--quality` and `--rank-within`, shared by mix, query and report.
 #[derive(clap::Args, Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QualityFlags {
-    /// The quality signal q(x) is read from [default: lm; a re-drawn mix: its saved one].
+    /// The quality signal q(x) is read from [default: a new mix: combined; query: lm; a report
+    /// or a re-drawn mix: the mix's saved one].
     #[arg(long, value_enum)]
     pub quality: Option<QualityArg>,
     /// Where q(x) is ranked [default: pool; a re-drawn mix: its saved one].

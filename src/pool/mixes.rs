@@ -82,7 +82,7 @@ impl MixSpec {
             Kernel::TopicBalanced => "topic-balanced".into(),
         };
         let choice = self.quality_choice();
-        if !choice.is_default() {
+        if self.kernel.needs().0 && !choice.is_default() {
             s.push_str(&format!(", q from {}", choice.describe()));
         }
         if let Some((lo, hi)) = self.bounds.relative {

@@ -85,8 +85,8 @@ impl Kernel {
         }
     }
 
-    fn needs(&self) -> (bool, bool, bool) {
-        // (q, d, topic)
+    /// Whether the kernel reads (q, d, topic).
+    pub fn needs(&self) -> (bool, bool, bool) {
         match self {
             Kernel::BivariateBeta { .. } => (true, true, false),
             Kernel::Linear { alpha } => (*alpha < 1.0, *alpha > 0.0, false),

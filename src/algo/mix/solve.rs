@@ -23,6 +23,11 @@ pub struct ShareBounds {
     /// [`bounds`](super::bounds)). Absent in mixes saved before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic_relative: Option<(f64, f64)>,
+    /// Whether a topic held at a bound rounds as one group rather than per (source, topic) cell
+    /// (see [`bounds`](super::bounds)): `false` in mixes saved before the rule, so that they
+    /// re-draw to their counts.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held_topics_round_whole: bool,
 }
 
 impl ShareBounds {
@@ -304,7 +309,7 @@ pub fn draw(
         Some(c) => {
             let r = Rounding {
                 samples: &c.samples,
-                w,
+                w: c.w.as_deref().unwrap_or(w),
                 u,
                 scale: c.scale.clone(),
                 cap,
@@ -320,12 +325,18 @@ pub fn draw(
                     free += e;
                 }
             }
+            let mut target = c.expected.clone();
             if excess != 0.0 && free > 0.0 {
                 let f = (1.0 - excess / free).max(0.0);
-                let target: Vec<f64> = (c.expected.iter().zip(&c.held))
-                    .map(|(&e, &h)| if h { e } else { e * f })
-                    .collect();
+                for (t, &h) in target.iter_mut().zip(&c.held) {
+                    if !h {
+                        *t *= f;
+                    }
+                }
                 rho = r.correct(&c.pin, &target, &c.max);
+            }
+            if c.w.is_some() {
+                rho = closer_to_budget(&r, c, target, rho, t_budget);
             }
             (r.counts(&rho), vec![1.0; n_src])
         }
@@ -345,6 +356,57 @@ pub fn draw(
         expected_tokens: expected.iter().sum(),
         per_source,
     })
+}
+
+/// The corrections of a draw under topic bounds whose held topics round whole, brought closer
+/// to the budget: the free cells' targets are scaled again by what the whole draw still misses
+/// (a few rounds: each free cell rounds to about a sample, and on a pool of a few hundred samples
+/// those add up to several percent), and when the held topics' overshoot is more than the free
+/// cells can give back, the held topics round to the nearest count instead of to their side of
+/// the bound, where that keeps closer to the budget. Mixes saved before the rule skip this, so
+/// they re-draw as they were.
+fn closer_to_budget(
+    r: &Rounding<'_>,
+    c: &super::bounds::Cells,
+    mut target: Vec<f64>,
+    rho: Vec<f64>,
+    t_budget: f64,
+) -> Vec<f64> {
+    let off = |rho: &[f64]| r.realised(rho).iter().sum::<u64>() as f64 - t_budget;
+    let largest = r.samples.iter().map(|s| s.tokens).max().unwrap_or(0) as f64;
+    let mut best = (off(&rho).abs(), rho);
+    for _ in 0..4 {
+        let miss = off(&best.1);
+        let free: f64 = (target.iter().zip(&c.held))
+            .filter(|(_, &h)| !h)
+            .map(|(t, _)| t)
+            .sum();
+        if miss.abs() <= 0.5 * largest.min(0.01 * t_budget).max(1.0) || free <= 0.0 {
+            break;
+        }
+        let f = (1.0 - miss / free).max(0.0);
+        for (t, &h) in target.iter_mut().zip(&c.held) {
+            if !h {
+                *t *= f;
+            }
+        }
+        let next = r.correct(&c.pin, &target, &c.max);
+        let o = off(&next).abs();
+        if o < best.0 {
+            best = (o, next);
+        }
+    }
+    if best.0 > largest.max(0.01 * t_budget) {
+        let free_pins: Vec<Pin> = (c.pin.iter().zip(&c.held))
+            .map(|(&p, &h)| if h { Pin::Free } else { p })
+            .collect();
+        let nearest = r.correct(&free_pins, &target, &c.max);
+        let o = off(&nearest).abs();
+        if o < best.0 {
+            best = (o, nearest);
+        }
+    }
+    best.1
 }
 
 /// The budget solve over the sources, for any weights of the samples (the kernel's, or those
@@ -945,7 +1007,7 @@ mod step_tests {
             relative: Some((0.5, 2.0)),
             min_share: vec![("s1".into(), 0.4)],
             max_share: vec![("s0".into(), 0.4)],
-            topic_relative: None,
+            ..ShareBounds::default()
         };
         let (lo, hi) = token_bounds(&bounds, &names(2), &[0.75, 0.25], 100.0).unwrap();
         assert_eq!(lo, vec![37.5, 40.0]);

@@ -68,6 +68,29 @@ impl KernelKind {
     }
 }
 
+/// The kernel of a new mix when none is given: the best fraction by quality, which the
+/// evaluation on held-out text chose (BENCHMARKS.md, "The defaults").
+pub const DEFAULT_KERNEL: KernelKind = KernelKind::QualityThreshold;
+
+/// The quality signal of a new mix when none is given: the mean of the sample's q's among the
+/// signals it has (`lm`, `repetition`, `classifier`). Mixes saved before the signal was recorded
+/// read as `lm` ([`QualitySignal::default`]), so their re-draws do not change.
+pub const DEFAULT_QUALITY: QualitySignal = QualitySignal::Combined;
+
+/// The topic bounds of a new mix of a weighting kernel (bivariate-beta, linear,
+/// quality-threshold) when none are given and the pool has topics; `--topic-bounds off` drops
+/// them.
+pub const DEFAULT_TOPIC_BOUNDS: (f64, f64) = (0.5, 2.0);
+
+/// Whether a kernel of kind `kind` weighs samples by quality and diversity (and so gets the
+/// default topic bounds).
+pub fn is_weighting(kind: KernelKind) -> bool {
+    matches!(
+        kind,
+        KernelKind::BivariateBeta | KernelKind::Linear | KernelKind::QualityThreshold
+    )
+}
+
 /// A token count with an optional suffix k, M, G (or B), T: `250M`, `1.5G`.
 pub fn parse_tokens(s: &str) -> std::result::Result<u64, String> {
     let t = s.trim().replace('_', "");
@@ -196,7 +219,7 @@ impl MixConfig {
 pub struct MixParams {
     /// Token budget (required for a new mix).
     pub tokens: Option<u64>,
-    /// The kernel [default: bivariate-beta; a re-drawn mix: its saved one].
+    /// The kernel [default: [`DEFAULT_KERNEL`]; a re-drawn mix: its saved one].
     pub kernel: Option<KernelKind>,
     /// bivariate-beta: quality shape a.
     pub a: Option<f64>,
@@ -216,7 +239,7 @@ pub struct MixParams {
     pub normalise: bool,
     /// Source bounds `LOW,HIGH` as written.
     pub source_bounds: Option<String>,
-    /// Topic bounds `LOW,HIGH` as written.
+    /// Topic bounds `LOW,HIGH` (or `off`) as written.
     pub topic_bounds: Option<String>,
     /// domain: shares as written (`src=share,...`).
     pub domain_weights: Option<String>,
@@ -300,7 +323,9 @@ pub fn resolve(name: &str, given: &MixParams, saved: Option<&MixSpec>) -> Result
         }
     };
     let saved_kernel = saved.map(|s| &s.kernel);
-    let kind = given.kernel.unwrap_or_else(|| kernel_kind(saved_kernel));
+    let kind = given
+        .kernel
+        .unwrap_or_else(|| saved_kernel.map_or(DEFAULT_KERNEL, |k| kernel_kind(Some(k))));
     let kernel = resolve_kernel(kind, given, saved_kernel)?;
     check_kernel_parameters(kind, given)?;
     Ok(MixSpec {
@@ -311,12 +336,12 @@ pub fn resolve(name: &str, given: &MixParams, saved: Option<&MixSpec>) -> Result
             .max_repeat
             .or(saved.map(|s| s.max_repeat))
             .unwrap_or(DEFAULT_MAX_REPEAT),
-        bounds: resolve_bounds(given, saved)?,
+        bounds: resolve_bounds(given, saved, is_weighting(kind))?,
         density_grid: saved.and_then(|s| s.density_grid),
         quality: given
             .quality
             .or(saved.map(|s| s.quality))
-            .unwrap_or_default(),
+            .unwrap_or(DEFAULT_QUALITY),
         rank_within: given
             .rank_within
             .or(saved.map(|s| s.rank_within))
@@ -425,18 +450,32 @@ pub fn check_kernel_parameters(kind: KernelKind, given: &MixParams) -> Result<()
     Ok(())
 }
 
-/// The share bounds: the saved ones (unless `no_bounds`), each kind replaced where given.
-pub fn resolve_bounds(given: &MixParams, saved: Option<&MixSpec>) -> Result<ShareBounds> {
+/// The share bounds: the saved ones (unless `no_bounds`), each kind replaced where given; a
+/// new mix of a weighting kernel (`weighting`) gets [`DEFAULT_TOPIC_BOUNDS`] unless told
+/// otherwise (`off`, or `no_bounds`).
+pub fn resolve_bounds(
+    given: &MixParams,
+    saved: Option<&MixSpec>,
+    weighting: bool,
+) -> Result<ShareBounds> {
     let mut bounds = if given.no_bounds {
         ShareBounds::default()
     } else {
         saved.map(|s| s.bounds.clone()).unwrap_or_default()
     };
     if let Some(b) = &given.source_bounds {
-        bounds.relative = Some(parse_low_high("--source-bounds", b)?);
+        bounds.relative = parse_optional_low_high("--source-bounds", b)?;
     }
     if let Some(b) = &given.topic_bounds {
-        bounds.topic_relative = Some(parse_low_high("--topic-bounds", b)?);
+        bounds.topic_relative = parse_optional_low_high("--topic-bounds", b)?;
+    } else if saved.is_none() && !given.no_bounds && weighting {
+        bounds.topic_relative = Some(DEFAULT_TOPIC_BOUNDS);
+    }
+    // Topic bounds set now round by today's rule; saved ones keep theirs.
+    if bounds.topic_relative.is_none() {
+        bounds.held_topics_round_whole = false;
+    } else if saved.is_none() || given.topic_bounds.is_some() {
+        bounds.held_topics_round_whole = true;
     }
     if let Some(m) = &given.min_share {
         bounds.min_share = parse_pairs("--min-share", m)?;
@@ -449,6 +488,14 @@ pub fn resolve_bounds(given: &MixParams, saved: Option<&MixSpec>) -> Result<Shar
         bounds.max_share = m.clone();
     }
     Ok(bounds)
+}
+
+/// `LOW,HIGH`, or `None` for `off`.
+fn parse_optional_low_high(flag: &str, b: &str) -> Result<Option<(f64, f64)>> {
+    if b.trim().eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    parse_low_high(flag, b).map(Some)
 }
 
 /// `LOW,HIGH` of the source and topic bounds.
@@ -470,7 +517,7 @@ pub fn parse_low_high(flag: &str, b: &str) -> Result<(f64, f64)> {
 /// What to run when no sample has a q under `choice` (`None` for today's `lm` over the pool,
 /// whose absence the draw itself explains).
 pub fn missing_q_hint(choice: QualityChoice) -> Option<String> {
-    if choice.is_default() {
+    if choice == QualityChoice::default() {
         return None;
     }
     let signal = match choice.signal {
@@ -537,7 +584,7 @@ pub fn draw_named(store: &Path, name: &str, given: &MixParams, fresh: bool) -> R
         Some(p) if !fresh => Some(MixSpec::of(p)?),
         _ => None,
     };
-    let spec = resolve(name, given, saved.as_ref())?;
+    let mut spec = resolve(name, given, saved.as_ref())?;
     let pool = mixes::load_with(&st, spec.quality_choice())?;
     if pool.samples.is_empty() {
         return Err(invalid(format!(
@@ -545,12 +592,21 @@ pub fn draw_named(store: &Path, name: &str, given: &MixParams, fresh: bool) -> R
             store.display()
         )));
     }
+    let mut warnings = Vec::new();
+    let default_topic_bounds = saved.is_none() && given.topic_bounds.is_none() && !given.no_bounds;
+    if default_topic_bounds
+        && spec.bounds.topic_relative.is_some()
+        && pool.samples.iter().all(|s| s.topic.is_none())
+    {
+        spec.bounds.topic_relative = None;
+        warnings.push(format!(
+            "the pool has no topics, so the default topic bounds {} are not applied (run \
+             `samplemix topics`, then draw with --fresh)",
+            bounds_text(DEFAULT_TOPIC_BOUNDS.0, DEFAULT_TOPIC_BOUNDS.1)
+        ));
+    }
     let started = Instant::now();
-    let needs_q = matches!(
-        spec.kernel,
-        Kernel::BivariateBeta { .. } | Kernel::Linear { .. } | Kernel::QualityThreshold { .. }
-    );
-    if needs_q && pool.samples.iter().all(|s| s.q.is_none()) {
+    if spec.kernel.needs().0 && pool.samples.iter().all(|s| s.q.is_none()) {
         if let Some(hint) = missing_q_hint(spec.quality_choice()) {
             return Err(invalid(hint));
         }
@@ -561,7 +617,7 @@ pub fn draw_named(store: &Path, name: &str, given: &MixParams, fresh: bool) -> R
     drop(pool);
     super::save(&st, name, &record)?;
     let diff = previous.as_ref().map(|old| super::diff(old, &record));
-    let mut warnings = mixes::share_warnings(&record);
+    warnings.extend(mixes::share_warnings(&record));
     warnings.extend(mixes::cap_warning(&record));
     Ok(Drawn {
         name: name.to_string(),
@@ -694,9 +750,29 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!(fresh.kernel, Kernel::DEFAULT_BIVARIATE_BETA);
+        assert_eq!(
+            fresh.kernel,
+            Kernel::QualityThreshold {
+                fraction: Kernel::DEFAULT_QUALITY_FRACTION
+            }
+        );
         assert_eq!((fresh.seed, fresh.max_repeat), (0, DEFAULT_MAX_REPEAT));
-        assert!(fresh.bounds.is_empty());
+        assert_eq!(fresh.quality, QualitySignal::Combined);
+        assert_eq!(fresh.bounds.topic_relative, Some(DEFAULT_TOPIC_BOUNDS));
+        assert_eq!(fresh.bounds.relative, None);
+        let natural = MixParams {
+            tokens: Some(5),
+            kernel: Some(KernelKind::Natural),
+            ..MixParams::default()
+        };
+        let natural = resolve("m", &natural, None).unwrap();
+        assert!(natural.bounds.is_empty(), "no default bounds for natural");
+        let off = MixParams {
+            tokens: Some(5),
+            topic_bounds: Some("off".into()),
+            ..MixParams::default()
+        };
+        assert!(resolve("m", &off, None).unwrap().bounds.is_empty());
         let again = resolve(
             "m",
             &MixParams {
@@ -709,6 +785,11 @@ mod tests {
         assert_eq!(again.kernel, Kernel::Linear { alpha: 0.3 });
         assert_eq!((again.tokens, again.seed, again.max_repeat), (1000, 1, 2));
         assert_eq!(again.bounds.relative, Some((0.5, 2.0)));
+        assert_eq!(
+            again.bounds.topic_relative, None,
+            "a re-draw keeps its saved bounds"
+        );
+        assert_eq!(again.quality, QualitySignal::Lm, "and its saved signal");
     }
 
     #[test]
@@ -756,7 +837,7 @@ mod tests {
             max_share: Some("web=0.5".into()),
             ..MixParams::default()
         };
-        let b = resolve_bounds(&given, Some(&s)).unwrap();
+        let b = resolve_bounds(&given, Some(&s), true).unwrap();
         assert_eq!(b.relative, Some((0.5, 2.0)));
         assert_eq!(b.max_share, vec![("web".to_string(), 0.5)]);
         let dropped = MixParams {
@@ -764,13 +845,13 @@ mod tests {
             source_bounds: Some("0.1, 3".into()),
             ..MixParams::default()
         };
-        let b = resolve_bounds(&dropped, Some(&s)).unwrap();
+        let b = resolve_bounds(&dropped, Some(&s), true).unwrap();
         assert_eq!(b.relative, Some((0.1, 3.0)));
         assert!(b.max_share.is_empty());
         let bad = MixParams {
             source_bounds: Some("2".into()),
             ..MixParams::default()
         };
-        assert!(resolve_bounds(&bad, None).is_err());
+        assert!(resolve_bounds(&bad, None, true).is_err());
     }
 }
