@@ -152,7 +152,10 @@ fn the_writer_keeps_what_is_current_and_adds_new_data_beside_it() {
     let r = score_like_frozen(&env);
     assert_eq!(r["model_work"], false);
     // The writer migrated it to the current format, changing no stored record.
-    assert_eq!(env.stats()["format_version"], 4);
+    assert_eq!(
+        env.stats()["format_version"],
+        samplemix::store::FORMAT_VERSION
+    );
     let new = env.write("new.jsonl", fixture_range(48, 60).as_bytes());
     let r = env.run(&["append", s(&new), "--json"]).ok().json();
     assert_eq!((u(&r, "added"), u(&r, "pool_samples")), (12, 60));

@@ -13,10 +13,13 @@
 # of the pool's tokens. EVAL_GRID=0 draws only the kernels at their defaults, not the
 # bivariate-beta parameter grid. EVAL_DATA: a folder with part1.jsonl, part2.jsonl and
 # heldout.jsonl to use instead of the demo corpus. EVAL_JUDGE=transformer also trains the
-# transformer judge (3 seeds; EVAL_JUDGE_SEEDS) on natural, domain, quality-threshold, linear and
+# transformer judge (3 seeds; EVAL_JUDGE_SEEDS) on natural, default, domain, quality-threshold, linear and
 # bivariate-beta at their defaults (4-6 minutes a model on 2 busy cores; BENCHMARKS.md) into
 # STORE-eval/judge.txt and judge.json. Scoring the whole pool (8,571 samples) takes
 # about an hour on 2 cores the first time; later runs only draw and judge (a few minutes).
+# EVAL_EMBEDDING=hashed|model: the embedding topics are clustered on (`topics --embedding`;
+# changing it refits the store's topics). The `default` rows (3 seeds) are new mixes with every
+# default; the kernel rows set `--topic-bounds off`, so they keep their meaning.
 # EVAL_LM=0 skips the LM scoring: the q kernels then read EVAL_QUALITY (default `lm`; for
 # example `repetition`, `classifier` or `combined`) within EVAL_RANK_WITHIN (default `pool`).
 # EVAL_SIGNALS=1 computes the cheap signals first (repetition; the classifier trained on the
@@ -42,7 +45,7 @@ echo "== pool: demo part 1 + part 2 (duplicates are skipped on a re-run)" >&2
 sm append "$data/part1.jsonl" "$data/part2.jsonl" >&2
 echo "== score (max-tokens $max_tokens) and topics: only what is missing" >&2
 [ "${EVAL_LM:-1}" = 0 ] || sm score --max-tokens "$max_tokens" >&2
-sm topics >&2
+sm topics ${EVAL_EMBEDDING:+--embedding "$EVAL_EMBEDDING"} >&2
 if [ "${EVAL_SIGNALS:-0}" = 1 ]; then
     echo "== cheap quality signals: repetition, and the classifier trained on the reference split" >&2
     sm quality compute repetition >&2
@@ -80,26 +83,31 @@ draw() { # NAME ARGS...: draws a mix at the shared budget and $seed
     names+=("$name")
 }
 echo "== draw every kernel at $budget tokens" >&2
+# The kernel rows keep their own meaning: no default topic bounds (`off`); `default` is a new
+# mix with every default (kernel, quality signal, topic bounds).
+nob=(--topic-bounds off)
+draw default
 draw natural --kernel natural
 draw domain --kernel domain --domain-weights "$domain" --normalise
-draw quality-threshold --kernel quality-threshold "${quality[@]}"
+draw quality-threshold --kernel quality-threshold "${quality[@]}" "${nob[@]}"
 draw topic-balanced --kernel topic-balanced
-draw linear --kernel linear "${quality[@]}"
-draw bivariate-beta --kernel bivariate-beta "${quality[@]}"
-draw bivariate-beta+bounds --kernel bivariate-beta --source-bounds 0.5,2 "${quality[@]}"
+draw linear --kernel linear "${quality[@]}" "${nob[@]}"
+draw bivariate-beta --kernel bivariate-beta "${quality[@]}" "${nob[@]}"
+draw bivariate-beta+bounds --kernel bivariate-beta --source-bounds 0.5,2 "${quality[@]}" "${nob[@]}"
 # Seed-to-seed spread: the same kernels with other seeds (differences between kernels smaller
 # than these are noise).
 for seed in 2 3; do
+    draw "default-s$seed"
     draw "natural-s$seed" --kernel natural
-    draw "bivariate-beta-s$seed" --kernel bivariate-beta "${quality[@]}"
+    draw "bivariate-beta-s$seed" --kernel bivariate-beta "${quality[@]}" "${nob[@]}"
 done
 if [ "${EVAL_SIGNALS:-0}" = 1 ]; then
     for sig in repetition classifier combined; do
         for scope in pool source; do
             for seed in 1 2 3; do
                 sfx=""; [ "$seed" = 1 ] || sfx="-s$seed"
-                draw "bb-$sig-$scope$sfx" --kernel bivariate-beta --quality "$sig" --rank-within "$scope"
-                draw "qt-$sig-$scope$sfx" --kernel quality-threshold --quality "$sig" --rank-within "$scope"
+                draw "bb-$sig-$scope$sfx" --kernel bivariate-beta --quality "$sig" --rank-within "$scope" "${nob[@]}"
+                draw "qt-$sig-$scope$sfx" --kernel quality-threshold --quality "$sig" --rank-within "$scope" "${nob[@]}"
             done
             draw "bb-$sig-$scope+topics" --kernel bivariate-beta --quality "$sig" --rank-within "$scope" --topic-bounds 0.5,2
         done
@@ -107,14 +115,14 @@ if [ "${EVAL_SIGNALS:-0}" = 1 ]; then
 fi
 seed=1
 if [ "$grid" = 1 ]; then
-    draw linear-a0.5 --kernel linear --alpha 0.5 "${quality[@]}"
-    draw linear-a0.2 --kernel linear --alpha 0.2 "${quality[@]}"
-    draw quality-threshold-0.5 --kernel quality-threshold --fraction 0.5 "${quality[@]}"
+    draw linear-a0.5 --kernel linear --alpha 0.5 "${quality[@]}" "${nob[@]}"
+    draw linear-a0.2 --kernel linear --alpha 0.2 "${quality[@]}" "${nob[@]}"
+    draw quality-threshold-0.5 --kernel quality-threshold --fraction 0.5 "${quality[@]}" "${nob[@]}"
     for abc in 1,1,1 1.5,1.5,1 2,1,1 3,1,1 1,2,1 2,2,1 3,3,1 3,1.5,1 2,1,0.5 \
         1.5,1.5,1.5 3,2,2 4,2,2 2,3,2 2,2,3 3,3,3 3,2,3 4,4,4; do
         IFS=, read -r a b c <<<"$abc"
-        draw "bb-$a-$b-$c" --kernel bivariate-beta --a "$a" --b "$b" --c "$c" "${quality[@]}"
-        draw "bb-$a-$b-$c+bounds" --kernel bivariate-beta --a "$a" --b "$b" --c "$c" --source-bounds 0.5,2 "${quality[@]}"
+        draw "bb-$a-$b-$c" --kernel bivariate-beta --a "$a" --b "$b" --c "$c" "${quality[@]}" "${nob[@]}"
+        draw "bb-$a-$b-$c+bounds" --kernel bivariate-beta --a "$a" --b "$b" --c "$c" --source-bounds 0.5,2 "${quality[@]}" "${nob[@]}"
     done
 fi
 
@@ -123,9 +131,9 @@ echo "== judge ${#names[@]} mixes on the held-out split" >&2
     --write-json "$out/eval.json" | tee "$out/eval.txt"
 
 if [ "${EVAL_JUDGE:-ngram}" = transformer ]; then
-    echo "== trained judge: 5 mixes x seeds ${EVAL_JUDGE_SEEDS:-1,2,3}" >&2
+    echo "== trained judge: 6 mixes x seeds ${EVAL_JUDGE_SEEDS:-1,2,3}" >&2
     start=$(date +%s)
-    "$bin" --store "$draws" eval natural domain quality-threshold linear bivariate-beta \
+    "$bin" --store "$draws" eval natural default domain quality-threshold linear bivariate-beta \
         --heldout "$data/heldout.jsonl" --label-key synthetic_noise \
         --judge transformer --judge-seeds "${EVAL_JUDGE_SEEDS:-1,2,3}" --judge-curve 6 \
         --write-json "$out/judge.json" | tee "$out/judge.txt"

@@ -11,9 +11,9 @@ use crate::error::{Error, Result};
 
 /// The store format this build writes. Bump it on any change to a key layout, a table, a value
 /// version or the index schema, and describe the change in `schema/CHANGES.md`.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// The oldest store format this build opens (older ones need a migration that does not exist
-/// yet). A writer migrates formats 1, 2 and 3 to 4 when it opens them (`Store::migrate`).
+/// yet). A writer migrates formats 1 to 4 to 5 when it opens them (`Store::migrate`).
 pub const OLDEST_READABLE_FORMAT: u32 = 1;
 /// Name of the file, inside the store folder, that declares the format.
 pub const FORMAT_FILE: &str = "FORMAT";

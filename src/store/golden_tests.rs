@@ -572,7 +572,7 @@ fn table_names() {
 /// The `FORMAT` file: JSON with the format version and the version that created the store.
 #[test]
 fn format_file() {
-    assert_eq!(FORMAT_VERSION, 4);
+    assert_eq!(FORMAT_VERSION, 5);
     assert_eq!(OLDEST_READABLE_FORMAT, 1);
     assert_eq!(format::FORMAT_FILE, "FORMAT");
     let text = "{\n  \"format_version\": 1,\n  \"created_by\": \"samplemix 0.1.0\"\n}\n";
@@ -592,7 +592,7 @@ fn format_file() {
 
     let dir = tempfile::tempdir().unwrap();
     let written = format::write_new(dir.path()).unwrap();
-    assert_eq!(written.format_version, 4);
+    assert_eq!(written.format_version, 5);
     let on_disk = std::fs::read_to_string(dir.path().join("FORMAT")).unwrap();
     let keys: Vec<String> = serde_json::from_str::<serde_json::Value>(&on_disk)
         .unwrap()
@@ -644,9 +644,9 @@ fn batch_writes_land_in_their_tables() {
             "meta",
             vec![
                 (codec::hex(b"counters"), v(COUNTERS_HEX)),
-                // A new store is of format 4 (format 1 and 2 stores held 00000001 and
+                // A new store is of format 5 (format 1 and 2 stores held 00000001 and
                 // 00000002 here).
-                (codec::hex(b"format_version"), "00000004".into()),
+                (codec::hex(b"format_version"), "00000005".into()),
             ],
         ),
         ("docs", vec![(seq.into(), v(DOC_HEX))]),

@@ -390,10 +390,10 @@ impl Store {
     /// uniform, and a stored mix without the `uniform` parameter keeps the sequence-number
     /// one): only the version is raised, in the database first, then in `FORMAT` (a crash in
     /// between leaves a store that opens, and the next writer rewrites `FORMAT`). Readers never
-    /// migrate: they read a format-1, 2 or 3 store as it is (an absent `signals` or
+    /// migrate: they read a format-1 to 4 store as it is (an absent `signals` or
     /// `model_embeddings` table reads as empty). The bump to 4 keeps an older samplemix, which
     /// would re-draw a text-key mix with the sequence-number uniform, off a store that holds
-    /// one.
+    /// one; the bump to 5 likewise for mixes whose held topics round whole.
     fn migrate(&self, from: u32) -> Result<()> {
         debug_assert!(from >= OLDEST_READABLE_FORMAT);
         self.db
