@@ -40,8 +40,16 @@ fn score_stores_embeddings_incrementally_and_fills_in_older_scores() {
     let plain = score(&env, &["--no-embeddings"]);
     assert_eq!((u(&plain, "scored"), u(&plain, "embedded")), (20, 0));
     assert!(plain["embedding_dim"].is_null(), "{plain}");
-    // The next run with embeddings evaluates them again: same scores, now embedded.
-    let filled = score(&env, &[]);
+    // The next run with embeddings evaluates them again: same scores, now embedded, and it
+    // says so before the model pass.
+    let run = env.run(&["score", "--max-tokens", "16", "--threads", "1", "--json"]);
+    assert!(
+        run.stderr
+            .contains("20 samples already scored under this model have no model embedding"),
+        "{}",
+        run.stderr
+    );
+    let filled = run.ok().json();
     assert_eq!(filled["model_work"], true, "{filled}");
     assert_eq!(u(&filled, "embedded"), 20);
     assert_eq!(filled["embedding_dim"], 576);

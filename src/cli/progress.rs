@@ -209,6 +209,19 @@ impl ScoreObserver for ScoreProgress {
         }
     }
 
+    fn embeddings_only(&self, samples: u64) {
+        let note = format!(
+            "samplemix: warning: {samples} samples already scored under this model have no model \
+             embedding (scored before embeddings were stored, or with --no-embeddings): they are \
+             evaluated again for it, a full model pass over them (their scores do not change); \
+             `score --no-embeddings` skips that"
+        );
+        match &self.bar {
+            Some(bar) => bar.println(note),
+            None => eprintln!("{note}"),
+        }
+    }
+
     fn progress(&self, samples: u64, _tokens_estimate: u64, tokens_scored: u64) {
         if let Some(bar) = &self.bar {
             bar.set_position(samples);

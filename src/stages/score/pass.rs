@@ -89,6 +89,10 @@ pub trait ScoreObserver {
     fn started(&self, _samples: u64, _tokens_estimate: u64) {}
     /// Samples and estimated tokens done so far, and model tokens scored.
     fn progress(&self, _samples: u64, _tokens_estimate: u64, _tokens_scored: u64) {}
+    /// Of the samples to score, this many already have a current score and are evaluated again
+    /// only for their model embedding (a store scored before embeddings were stored): the cost
+    /// of a full model pass over them, said before it starts.
+    fn embeddings_only(&self, _samples: u64) {}
 }
 
 impl ScoreObserver for () {}

@@ -52,6 +52,9 @@ pub fn score_pending(
             model_work: false,
         });
     }
+    if pending.embedding_only > 0 {
+        observer.embeddings_only(pending.embedding_only);
+    }
     let report = score_pool(pool, scorer, &pending, description, opts, observer)?;
     Ok(ScoreOutcome {
         report,
