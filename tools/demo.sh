@@ -39,9 +39,9 @@ sm quality compute classifier
 echo "== topics" >&2
 sm topics
 echo "== mix (the defaults: the best 80% by combined quality, topics within 0.5x-2x of natural;" >&2
-echo "   here also sources within 0.5x-2x; 60% of the pool's tokens)" >&2
+echo "   60% of the pool's tokens; the web source, mostly planted junk, is warned about)" >&2
 budget=$(( $(sm stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tokens"])') * 6 / 10 ))
-sm mix demo --tokens "$budget" --seed 7 --source-bounds 0.5,2
+sm mix demo --tokens "$budget" --seed 7
 echo "== append part 2 ($n2 records: new crawl data), and part 1 again (all duplicates)" >&2
 take "$data/part2.jsonl" "$n2" | sm append -
 take "$data/part1.jsonl" "$n1" | sm append -
