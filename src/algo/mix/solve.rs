@@ -374,9 +374,11 @@ fn closer_to_budget(
 ) -> Vec<f64> {
     let off = |rho: &[f64]| r.realised(rho).iter().sum::<u64>() as f64 - t_budget;
     let largest = r.samples.iter().map(|s| s.tokens).max().unwrap_or(0) as f64;
-    let mut best = (off(&rho).abs(), rho);
+    let mut best = (off(&rho).abs(), rho.clone());
+    let mut cur = rho;
     for _ in 0..4 {
-        let miss = off(&best.1);
+        // What the latest targets still miss scales them again.
+        let miss = off(&cur);
         let free: f64 = (target.iter().zip(&c.held))
             .filter(|(_, &h)| !h)
             .map(|(t, _)| t)
@@ -390,10 +392,10 @@ fn closer_to_budget(
                 *t *= f;
             }
         }
-        let next = r.correct(&c.pin, &target, &c.max);
-        let o = off(&next).abs();
+        cur = r.correct(&c.pin, &target, &c.max);
+        let o = off(&cur).abs();
         if o < best.0 {
-            best = (o, next);
+            best = (o, cur.clone());
         }
     }
     if best.0 > largest.max(0.01 * t_budget) {
