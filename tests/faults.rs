@@ -5,20 +5,9 @@
 
 mod common;
 
-use std::process::Stdio;
-
 use common::{records, s, Env, Run};
 use samplemix::pool::Pool;
 use serde_json::Value;
-
-fn run_failing(env: &Env, point: &str, args: &[&str]) -> Run {
-    env.cmd(args)
-        .env("SAMPLEMIX_FAILPOINT", point)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-        .into()
-}
 
 /// The run stopped where it was told to: killed by the abort, or exit 1 naming the point.
 fn assert_failed_at(r: &Run, point: &str) {
@@ -56,7 +45,7 @@ fn a_failure_while_creating_a_store_leaves_one_that_append_finishes() {
     for point in ["store.create", "store.create:error"] {
         let env = Env::new();
         let f = env.write("a.jsonl", records(50, "c").as_bytes());
-        let r = run_failing(&env, point, &["append", s(&f)]);
+        let r = env.run_failing(point, &["append", s(&f)]);
         assert_failed_at(&r, point);
         assert!(env.store.join("db").is_dir(), "{point}");
         assert!(!env.store.join("FORMAT").exists(), "{point}");
@@ -101,7 +90,7 @@ fn failures_in_append_lose_nothing_committed_and_a_rerun_completes() {
         env.run(&["append", s(&a), "--chunk-lines", "100"]).ok();
         let committed = verified(&env, "before");
         assert_eq!(committed, 300);
-        let r = run_failing(&env, point, &["append", s(&b), "--chunk-lines", "100"]);
+        let r = env.run_failing(point, &["append", s(&b), "--chunk-lines", "100"]);
         assert_failed_at(&r, point);
         let after = verified(&env, point);
         assert!(
@@ -140,7 +129,7 @@ fn failures_in_topics_and_mix_lose_nothing_committed_and_a_rerun_completes() {
         "index.commit:1",
         "store.batch:1:error",
     ] {
-        let r = run_failing(&env, point, &["topics", "--topics", "4", "--chunk", "100"]);
+        let r = env.run_failing(point, &["topics", "--topics", "4", "--chunk", "100"]);
         assert_failed_at(&r, point);
         assert_eq!(verified(&env, point), 400, "{point}");
         assert_eq!(mixes(&env), saved, "{point}");
@@ -150,8 +139,7 @@ fn failures_in_topics_and_mix_lose_nothing_committed_and_a_rerun_completes() {
     assert!(env.stats()["topics"].is_object(), "{}", env.stats());
 
     for point in ["mix.save", "mix.save:error", "store.batch:1"] {
-        let r = run_failing(
-            &env,
+        let r = env.run_failing(
             point,
             &["mix", "m", "--kernel", "natural", "--tokens", "5000"],
         );

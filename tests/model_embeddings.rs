@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::process::Stdio;
-
 use common::{fixture_lines as fixture, s, u, verify, Env, Run};
 use serde_json::Value;
 
@@ -20,15 +18,6 @@ fn topics(env: &Env, extra: &[&str]) -> Run {
     let mut args = vec!["topics", "--json"];
     args.extend_from_slice(extra);
     env.run(&args)
-}
-
-fn failing(env: &Env, point: &str, args: &[&str]) -> Run {
-    env.cmd(args)
-        .env("SAMPLEMIX_FAILPOINT", point)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-        .into()
 }
 
 #[test]
@@ -144,8 +133,7 @@ fn aborts_mid_score_and_mid_refit_leave_a_store_that_verifies_and_finishes() {
     let a = env.write("a.jsonl", fixture(40, 16).as_bytes());
     env.run(&["append", s(&a)]).ok();
     // The second store batch of the score pass aborts: the first batch (4 samples) is in.
-    let r = failing(
-        &env,
+    let r = env.run_failing(
         "store.batch:2:abort",
         &[
             "score",
@@ -164,8 +152,7 @@ fn aborts_mid_score_and_mid_refit_leave_a_store_that_verifies_and_finishes() {
     verify(&env, "after the rerun");
     // A refit onto model embeddings aborts while its topics are written (chunks of 4).
     topics(&env, &["--topics", "2", "--embedding", "hashed"]).ok();
-    let r = failing(
-        &env,
+    let r = env.run_failing(
         "store.batch:3:abort",
         &["topics", "--embedding", "model", "--chunk", "4"],
     );

@@ -386,13 +386,10 @@ fn a_crash_during_train_or_compute_leaves_a_store_that_finishes() {
         "pool.jsonl",
     );
     // Abort where the model is written: no model, then a re-run stores one.
-    let r: common::Run = env
-        .cmd(&["quality", "train", "--reference", DEMO_MINI_REFERENCE])
-        .env("SAMPLEMIX_FAILPOINT", "store.batch:1:abort")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-        .into();
+    let r = env.run_failing(
+        "store.batch:1:abort",
+        &["quality", "train", "--reference", DEMO_MINI_REFERENCE],
+    );
     assert_ne!(r.code, 0, "the fail point ended the process");
     check_opens(&env, docs, "abort in train");
     assert!(no_model(&env), "the aborted training stored nothing");
@@ -402,13 +399,10 @@ fn a_crash_during_train_or_compute_leaves_a_store_that_finishes() {
         .to_string();
 
     // Abort in the third batch of 50 of the pass: 100 samples kept, the re-run does the rest.
-    let r: common::Run = env
-        .cmd(&["quality", "compute", "classifier", "--batch-samples", "50"])
-        .env("SAMPLEMIX_FAILPOINT", "store.batch:3:abort")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-        .into();
+    let r = env.run_failing(
+        "store.batch:3:abort",
+        &["quality", "compute", "classifier", "--batch-samples", "50"],
+    );
     assert_ne!(r.code, 0);
     check_opens(&env, docs, "abort in compute");
     let c = compute(&env);

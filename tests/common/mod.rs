@@ -96,6 +96,16 @@ impl Env {
         self.cmd(args).stdin(Stdio::null()).output().unwrap().into()
     }
 
+    /// `run` with the fail point `point` set (`SAMPLEMIX_FAILPOINT`, see `src/failpoint.rs`).
+    pub fn run_failing(&self, point: &str, args: &[&str]) -> Run {
+        self.cmd(args)
+            .env("SAMPLEMIX_FAILPOINT", point)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+            .into()
+    }
+
     pub fn run_stdin(&self, args: &[&str], input: &[u8]) -> Run {
         let mut child = self
             .cmd(args)
